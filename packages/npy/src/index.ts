@@ -1,9 +1,29 @@
 /**
- * Reads and writes NumPy .npy files (float16/32/64, int, C order) as typed arrays, with clear errors.
+ * Reads and writes NumPy `.npy` files as typed arrays, with typed errors. No TensorFlow.js
+ * dependency; {@link readNpy}, {@link writeNpy} and the converters work in browsers, while
+ * {@link readNpyFile} and {@link writeNpyFile} need Node (they import `node:fs` lazily).
  *
- * (Skeleton: the implementation lands in its own commit.)
+ * @example
+ * ```ts
+ * import { readNpy, toFloat32, writeNpy } from '@resprune/npy';
+ * const bytes = writeNpy(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+ * const a = readNpy(bytes);
+ * console.log(a.dtype, a.shape, toFloat32(a)); // 'f4' [2, 3] Float32Array(6)
+ * ```
  * @packageDocumentation
  */
 
-/** Package name, for diagnostics. */
-export const PACKAGE_NAME = '@resprune/npy';
+export { decodeFloat16 } from './float16.js';
+export { readNpyFile, writeNpyFile } from './file.js';
+export { readNpy, toFloat32, toFloat64 } from './read.js';
+export {
+  NPY_DTYPES,
+  type NpyArray,
+  type NpyArrayOf,
+  type NpyData,
+  type NpyDataTypes,
+  type NpyDtype,
+  type NpyVersion,
+  type NpyWritable,
+} from './types.js';
+export { writeNpy } from './write.js';
