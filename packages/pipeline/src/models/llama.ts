@@ -1,0 +1,195 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LlamaTextConfig } from '../config.js';
+import { activation, linear, rmsNorm } from './nn.js';
+
+/** Prefix of the decoder's tensors in the published llava-hf layout. @internal */
+export const LLAMA_PREFIX = 'language_model.model.';
+/** Name of the output projection in the published llava-hf layout. @internal */
+export const LM_HEAD = 'language_model.lm_head.weight';
+
+/** Expected decoder tensors (canonical names → shapes). @internal */
+export function llamaWeightSpec(cfg: LlamaTextConfig): Map<string, number[]> {
+  const p = LLAMA_PREFIX;
+  const d = cfg.hiddenSize;
+  const qd = cfg.numHeads * cfg.headDim;
+  const kvd = cfg.numKvHeads * cfg.headDim;
+  const spec = new Map<string, number[]>([[`${p}embed_tokens.weight`, [cfg.vocabSize, d]]]);
+  for (let i = 0; i < cfg.numLayers; i++) {
+    const l = `${p}layers.${i}.`;
+    spec.set(`${l}self_attn.q_proj.weight`, [qd, d]);
+    spec.set(`${l}self_attn.k_proj.weight`, [kvd, d]);
+    spec.set(`${l}self_attn.v_proj.weight`, [kvd, d]);
+    spec.set(`${l}self_attn.o_proj.weight`, [d, qd]);
+    spec.set(`${l}mlp.gate_proj.weight`, [cfg.intermediateSize, d]);
+    spec.set(`${l}mlp.up_proj.weight`, [cfg.intermediateSize, d]);
+    spec.set(`${l}mlp.down_proj.weight`, [d, cfg.intermediateSize]);
+    spec.set(`${l}input_layernorm.weight`, [d]);
+    spec.set(`${l}post_attention_layernorm.weight`, [d]);
+  }
+  spec.set(`${p}norm.weight`, [d]);
+  spec.set(LM_HEAD, [cfg.vocabSize, d]);
+  return spec;
+}
+
+/**
+ * Key/value cache of a batch: per layer, keys (after RoPE) and values `[batch, kvHeads, length, headDim]`,
+ * plus which cache slots hold real tokens (left padding in batches) and the next position id of each row.
+ */
+export interface KvCache {
+  /** Per decoder layer. */
+  readonly layers: readonly { readonly k: tf.Tensor4D; readonly v: tf.Tensor4D }[];
+  /** Slots filled (the same for every row). */
+  readonly length: number;
+  /** `valid[b][t]` is 1 when slot t of row b is a real token, 0 for padding. */
+  readonly valid: readonly Uint8Array[];
+  /** Position id the next token of each row gets. */
+  readonly nextPosition: readonly number[];
+}
+
+/** Bytes a cache holds on the backend (float32 keys and values). */
+export function kvCacheBytes(cache: KvCache): number {
+  let n = 0;
+  for (const l of cache.layers) n += (l.k.size + l.v.size) * 4;
+  return n;
+}
+
+/** Disposes every tensor of a cache. */
+export function disposeKvCache(cache: KvCache | undefined): void {
+  if (cache === undefined) return;
+  for (const l of cache.layers) {
+    l.k.dispose();
+    l.v.dispose();
+  }
+}
+
+/** Output of one decoder step. */
+export interface LlamaStepOutput {
+  /** Final-norm hidden states `[batch, length, hidden]` of the new tokens. */
+  readonly hidden: tf.Tensor3D;
+  /** The cache extended by the new tokens (the input cache is not disposed). */
+  readonly cache: KvCache;
+}
+
+/**
+ * Runs the LLaMA/Mistral decoder on new input embeddings, attending to a cache of earlier tokens.
+ *
+ * @param inputs - `[batch, length, hidden]` input embeddings of the new tokens
+ * @param valid - per row, 1 for a real token and 0 for left padding among the new tokens
+ * @param positions - per row, position ids of the new tokens (ignored for padding)
+ * @param cache - earlier tokens, or undefined for a prefill
+ * @internal
+ */
+export function llamaForward(
+  cfg: LlamaTextConfig,
+  w: (name: string) => tf.Tensor,
+  inputs: tf.Tensor3D,
+  valid: readonly Uint8Array[],
+  positions: readonly Int32Array[],
+  cache: KvCache | undefined,
+): LlamaStepOutput {
+  const [b, len] = inputs.shape;
+  const past = cache?.length ?? 0;
+  const total = past + len;
+  const hd = cfg.headDim;
+  const heads = cfg.numHeads;
+  const kvHeads = cfg.numKvHeads;
+  const rep = heads / kvHeads;
+  // Host-side: validity of every key slot, additive attention bias, RoPE tables.
+  const keyValid = valid.map((v, r) => {
+    const all = new Uint8Array(total);
+    if (cache !== undefined) all.set(cache.valid[r]!, 0);
+    all.set(v, past);
+    return all;
+  });
+  const allPos = positions.map((p, r) => {
+    const a = new Int32Array(total);
+    // Positions of cached slots only matter for the sliding window; reconstruct them from validity.
+    let pos = 0;
+    for (let t = 0; t < past; t++) {
+      a[t] = pos;
+      if (keyValid[r]![t]) pos++;
+    }
+    a.set(p, past);
+    return a;
+  });
+  const bias = new Float32Array(b * len * total);
+  const NEG = -1e9;
+  for (let r = 0; r < b; r++) {
+    for (let i = 0; i < len; i++) {
+      const qi = past + i;
+      const qPos = allPos[r]![qi]!;
+      for (let t = 0; t < total; t++) {
+        let ok = t <= qi && keyValid[r]![t] === 1;
+        if (ok && cfg.slidingWindow !== null && qPos - allPos[r]![t]! >= cfg.slidingWindow) ok = false;
+        bias[(r * len + i) * total + t] = ok ? 0 : NEG;
+      }
+    }
+  }
+  const half = hd / 2;
+  const cos = new Float32Array(b * len * hd);
+  const sin = new Float32Array(b * len * hd);
+  const invFreq = new Float32Array(half);
+  for (let j = 0; j < half; j++) invFreq[j] = 1 / Math.pow(cfg.ropeTheta, (2 * j) / hd);
+  for (let r = 0; r < b; r++) {
+    for (let i = 0; i < len; i++) {
+      const p = Math.fround(positions[r]![i]! / cfg.ropeLinearFactor);
+      for (let j = 0; j < half; j++) {
+        const ang = Math.fround(p * invFreq[j]!);
+        const o = (r * len + i) * hd;
+        cos[o + j] = cos[o + j + half] = Math.cos(ang);
+        sin[o + j] = sin[o + j + half] = Math.sin(ang);
+      }
+    }
+  }
+  const out = tf.tidy(() => {
+    const p = LLAMA_PREFIX;
+    const biasT = tf.tensor(bias, [b, 1, 1, len, total]);
+    const cosT = tf.tensor(cos, [b, 1, len, hd]);
+    const sinT = tf.tensor(sin, [b, 1, len, hd]);
+    const rope = (x: tf.Tensor4D): tf.Tensor4D => {
+      const [x1, x2] = tf.split(x, 2, 3);
+      const rot = tf.concat([tf.neg(x2!), x1!], 3);
+      return tf.add(tf.mul(x, cosT), tf.mul(rot, sinT)) as tf.Tensor4D;
+    };
+    const heads4 = (t: tf.Tensor, n: number): tf.Tensor4D => tf.transpose(tf.reshape(t, [b, len, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
+    let h: tf.Tensor = inputs;
+    const newLayers: { k: tf.Tensor4D; v: tf.Tensor4D }[] = [];
+    for (let i = 0; i < cfg.numLayers; i++) {
+      const l = `${p}layers.${i}.`;
+      const x = rmsNorm(h, w(`${l}input_layernorm.weight`), cfg.rmsNormEps);
+      const q = rope(heads4(linear(x, w(`${l}self_attn.q_proj.weight`)), heads));
+      let k = rope(heads4(linear(x, w(`${l}self_attn.k_proj.weight`)), kvHeads));
+      let v = heads4(linear(x, w(`${l}self_attn.v_proj.weight`)), kvHeads);
+      if (cache !== undefined) {
+        k = tf.concat([cache.layers[i]!.k, k], 2);
+        v = tf.concat([cache.layers[i]!.v, v], 2);
+      }
+      newLayers.push({ k, v });
+      // Grouped-query attention without copying K/V: the `rep` query heads of one group share a KV head.
+      const qg = tf.reshape(tf.mul(q, 1 / Math.sqrt(hd)), [b, kvHeads, rep * len, hd]) as tf.Tensor4D;
+      const scores = tf.reshape(tf.matMul(qg, k, false, true), [b, kvHeads, rep, len, total]);
+      const probs = tf.reshape(tf.softmax(tf.add(scores, biasT)), [b, kvHeads, rep * len, total]) as tf.Tensor4D;
+      const ctx = tf.reshape(tf.transpose(tf.reshape(tf.matMul(probs, v), [b, heads, len, hd]), [0, 2, 1, 3]), [b, len, heads * hd]);
+      h = tf.add(h, linear(ctx, w(`${l}self_attn.o_proj.weight`)));
+      const y = rmsNorm(h, w(`${l}post_attention_layernorm.weight`), cfg.rmsNormEps);
+      const gate = activation(linear(y, w(`${l}mlp.gate_proj.weight`)), cfg.hiddenAct);
+      h = tf.add(h, linear(tf.mul(gate, linear(y, w(`${l}mlp.up_proj.weight`))), w(`${l}mlp.down_proj.weight`)));
+    }
+    const hidden = rmsNorm(h, w(`${p}norm.weight`), cfg.rmsNormEps) as tf.Tensor3D;
+    return { hidden, layers: newLayers };
+  });
+  const nextPosition = positions.map((p, r) => {
+    let last = cache?.nextPosition[r] ?? 0;
+    for (let i = 0; i < len; i++) if (valid[r]![i]) last = p[i]! + 1;
+    return last;
+  });
+  return { hidden: out.hidden, cache: { layers: out.layers, length: total, valid: keyValid, nextPosition } };
+}
+
+/**
+ * Logits `[rows, vocab]` for selected hidden states `[rows, hidden]` (caller owns the result).
+ * @internal
+ */
+export function lmHead(w: (name: string) => tf.Tensor, hidden: tf.Tensor2D): tf.Tensor2D {
+  return tf.matMul(hidden, w(LM_HEAD) as tf.Tensor2D, false, true);
+}
