@@ -122,6 +122,9 @@ const PRE_TOKENIZERS = ['Sequence', 'Split', 'ByteLevel', 'Metaspace', 'Digits',
 const SPLIT_BEHAVIORS = ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'] as const;
 type SplitBehavior = (typeof SPLIT_BEHAVIORS)[number];
 
+/** The members of Rust's Unicode `\w` class, for use inside a character class. */
+const UNICODE_WORD = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
+
 /** GPT-2's pre-tokenization regex, used by ByteLevel when `use_regex` is true. */
 const GPT2_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
@@ -237,8 +240,9 @@ function buildPreTokenizer(section: unknown, where = 'pre_tokenizer'): PreTokeni
       return perPiece((p) => splitText(p, pattern, 'Isolated'));
     }
     case 'Whitespace': {
-      const pattern = /\w+|[^\w\s]+/gu;
-      return perPiece((p) => splitText(p, pattern, 'Isolated', true).filter((s) => s.trim() !== ''));
+      // `\w+|[^\w\s]+` with Rust's Unicode-aware \w (JavaScript's \w is ASCII-only, even in u mode).
+      const pattern = new RegExp(`[${UNICODE_WORD}]+|[^${UNICODE_WORD}\\s]+`, 'gu');
+      return perPiece((p) => p.match(pattern) ?? []);
     }
     case 'WhitespaceSplit':
       return perPiece((p) => splitText(p, /\s+/gu, 'Removed'));
@@ -513,7 +517,8 @@ function escapeRegex(s: string): string {
  * `Sequence, Split, ByteLevel, Metaspace, Digits, Whitespace, WhitespaceSplit`; post-processors
  * `TemplateProcessing, ByteLevel, BertProcessing, RobertaProcessing, Sequence`; decoders
  * `Sequence, Replace, ByteFallback, Fuse, Strip, ByteLevel, Metaspace`; added tokens with
- * `lstrip`, `rstrip` and `single_word`. Anything else is rejected up front.
+ * `lstrip`, `rstrip` and `single_word`, matched in the raw text (before normalization, which is
+ * what the files of LLaMA, Mistral and Qwen ask for). Anything else is rejected up front.
  *
  * `encodeWord(word)` encodes `" " + word` as a piece in the middle of a text: the start-of-text
  * steps (the `Prepend` normalizer of legacy LLaMA files, `Strip`) do not apply and added tokens are
@@ -522,7 +527,7 @@ function escapeRegex(s: string): string {
  * Regexes in the file are Oniguruma syntax; they are translated to JavaScript (scoped `(?i:...)`
  * groups are expanded letter by letter, possessive quantifiers become greedy).
  *
- * @param json - the parsed `tokenizer.json` object, or its text
+ * @param json - the parsed `tokenizer.json` object, its text, or its bytes (as read from disk)
  * @param options - a display name
  * @returns the tokenizer
  * @throws {@link ResPruneError} `E_TOKENIZER` when the text is not JSON, the file is not a
@@ -538,9 +543,10 @@ function escapeRegex(s: string): string {
  */
 export function fromTokenizerJson(json: unknown, options: TokenizerJsonOptions = {}): Tokenizer {
   let root: unknown = json;
-  if (typeof json === 'string') {
+  if (json instanceof Uint8Array) root = utf8DecodeLossy(json);
+  if (typeof root === 'string') {
     try {
-      root = JSON.parse(json);
+      root = JSON.parse(root);
     } catch (cause) {
       throw new ResPruneError('E_TOKENIZER', 'tokenizer.json: the text is not valid JSON.', { cause });
     }

@@ -78,6 +78,32 @@ describe('BPE model', () => {
   });
 });
 
+describe('other pre-tokenizers', () => {
+  it('Whitespace keeps Unicode words whole, isolates punctuation and drops spaces', () => {
+    // "é l" merges only if é and l are in the same pre-token; an ASCII-only \w would cut at é.
+    const model = { type: 'BPE', vocab: { h: 0, é: 1, l: 2, o: 3, ',': 4, él: 5, ' ': 6 }, merges: ['é l'] };
+    expect(fromTokenizerJson({ pre_tokenizer: { type: 'Whitespace' }, model }).encode('hél, o')).toEqual([0, 5, 4, 3]);
+  });
+
+  it('Digits isolates digit runs, or single digits', () => {
+    const model = { type: 'BPE', vocab: { a: 0, '1': 1, '2': 2, '12': 3 }, merges: ['1 2'] };
+    expect(fromTokenizerJson({ pre_tokenizer: { type: 'Digits', individual_digits: false }, model }).encode('a12a')).toEqual([0, 3, 0]);
+    expect(fromTokenizerJson({ pre_tokenizer: { type: 'Digits', individual_digits: true }, model }).encode('a12a')).toEqual([0, 1, 2, 0]);
+  });
+
+  it('WhitespaceSplit drops whitespace between pieces', () => {
+    const model = { type: 'BPE', vocab: { a: 0, b: 1, ' ': 2, ab: 3 }, merges: ['a b'] };
+    expect(fromTokenizerJson({ pre_tokenizer: { type: 'WhitespaceSplit' }, model }).encode(' a b  ab ')).toEqual([0, 1, 3]);
+    expect(fromTokenizerJson({ model }).encode('a b')).toEqual([0, 2, 1]);
+  });
+
+  it('a tokenizer.json read as bytes works like its text', () => {
+    const json = { model: { type: 'BPE', vocab: { a: 0, b: 1, ab: 2 }, merges: ['a b'] } };
+    const bytes = new TextEncoder().encode(JSON.stringify(json));
+    expect(fromTokenizerJson(bytes).encode('ab')).toEqual([2]);
+  });
+});
+
 describe('added tokens', () => {
   const base = (token: Record<string, unknown>): Record<string, unknown> => ({
     added_tokens: [{ id: 10, content: '<m>', special: true, ...token }],
