@@ -1,0 +1,19 @@
+/**
+ * Side-effect entry: registers the Qwen-VL specs ({@link qwen25vl}) in the process-wide `backbones`
+ * registry of `@resprune/backbones` (once, even if imported twice).
+ *
+ * @example
+ * ```ts
+ * import '@resprune/backbone-qwen-vl/register';
+ * import { backbones } from '@resprune/backbones';
+ * backbones.fromConfig(configJson, preprocessorJson);
+ * ```
+ * @module register
+ */
+import { backbones } from '@resprune/backbones';
+import { qwen25vl } from './index.js';
+
+// A second copy of this package finds the specs already registered and leaves them.
+for (const spec of [qwen25vl]) {
+  if (!backbones.has(spec.id)) backbones.register(spec);
+}
