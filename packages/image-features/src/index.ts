@@ -23,4 +23,17 @@
  */
 
 export { decodeImage, type RgbImage } from './image.js';
+export {
+  averagePoolTokens,
+  loadMobileNetV2,
+  NSFW_CLASSES,
+  type ClassifierHead,
+  type DenseLayerWeights,
+  type ExtractOptions,
+  type FeatureExtractor,
+  type ImageFeatures,
+  type ImageInput,
+  type LoadMobileNetV2Options,
+  type NsfwClass,
+} from './mobilenet.js';
 export { asciiGrid, renderOverlay, type AsciiGridOptions, type OverlayOptions, type TokenGrid } from './overlay.js';
