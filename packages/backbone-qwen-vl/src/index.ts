@@ -1,5 +1,5 @@
 /**
- * Qwen-VL adapters for ResPrune: Qwen2.5-VL token layouts (smart resize to multiples of 28 within
+ * Qwen-VL adapters for ResPrune: Qwen2.5-VL and Qwen2-VL token layouts (smart resize to multiples of 28 within
  * min/max pixels, 2×2 merge) and M-RoPE (t, h, w) position ids after pruning. Pure: import
  * `@resprune/backbone-qwen-vl/register` to add the specs to the default registry.
  *
@@ -19,6 +19,7 @@ export {
   defineQwenVl,
   parseQwenVlConfig,
   qwen25vl,
+  qwen2vl,
   type QwenVlConfig,
   type QwenVlFamily,
 } from './qwen.js';

@@ -193,3 +193,16 @@ export function defineQwenVl(family: QwenVlFamily): BackboneSpec<QwenVlConfig> {
  * ```
  */
 export const qwen25vl: BackboneSpec<QwenVlConfig> = defineQwenVl({ id: 'qwen2.5-vl', modelType: 'qwen2_5_vl' });
+
+/**
+ * Qwen2-VL (`model_type: qwen2_vl`, e.g. `Qwen/Qwen2-VL-7B-Instruct`). Same image processor, merge
+ * and image M-RoPE ids as Qwen2.5-VL (the towers differ, and so does video timing, which images do
+ * not use).
+ *
+ * @example
+ * ```ts
+ * const adapter = new BackboneRegistry().register(qwen2vl).fromConfig(configJson, preprocessorJson);
+ * adapter.layout({ width: 1008, height: 1008 }).tokens; // 1296
+ * ```
+ */
+export const qwen2vl: BackboneSpec<QwenVlConfig> = defineQwenVl({ id: 'qwen2-vl', modelType: 'qwen2_vl' });

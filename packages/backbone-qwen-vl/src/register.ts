@@ -1,5 +1,5 @@
 /**
- * Side-effect entry: registers the Qwen-VL specs ({@link qwen25vl}) in the process-wide `backbones`
+ * Side-effect entry: registers the Qwen-VL specs ({@link qwen25vl}, {@link qwen2vl}) in the process-wide `backbones`
  * registry of `@resprune/backbones` (once, even if imported twice).
  *
  * @example
@@ -11,9 +11,9 @@
  * @module register
  */
 import { backbones } from '@resprune/backbones';
-import { qwen25vl } from './index.js';
+import { qwen25vl, qwen2vl } from './index.js';
 
 // A second copy of this package finds the specs already registered and leaves them.
-for (const spec of [qwen25vl]) {
+for (const spec of [qwen25vl, qwen2vl]) {
   if (!backbones.has(spec.id)) backbones.register(spec);
 }
