@@ -242,7 +242,8 @@ export async function loadWeights(files: CheckpointFiles, spec: WeightSpec, opti
       for (const item of list) {
         const canonical = byStored.get(item.stored)!;
         const data = reader.readFloat32(item.stored);
-        tensors.set(canonical, tf.tensor(data, [...spec.get(canonical)!], 'float32'));
+        // kept: weights outlive any tidy/scope the caller loads them in; the owner disposes them.
+        tensors.set(canonical, tf.keep(tf.tensor(data, [...spec.get(canonical)!], 'float32')));
         loadedBytes += item.bytes;
         options.onProgress?.({ loadedBytes, totalBytes, file, tensor: canonical });
       }

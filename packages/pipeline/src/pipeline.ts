@@ -521,7 +521,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
         const seqBefore = p.inputIds.length;
         const rows = p.req.returnPrefillLogits === true ? lens[r]! : 1;
         const flops = prefillFlops(config, { crops, selectionCandidates: selSizes[r]!.n, selectionKept: selSizes[r]!.k, sequenceLength: lens[r]!, logitRows: rows });
-        const flopsUnpruned = prefillFlops(config, { crops, selectionCandidates: 0, selectionKept: 0, sequenceLength: seqBefore, logitRows: rows });
+        const flopsUnpruned = prefillFlops(config, { crops, selectionCandidates: 0, selectionKept: 0, sequenceLength: seqBefore, logitRows: rows === 1 ? 1 : seqBefore });
         const result: GenerateResult = {
           inputIds: p.inputIds,
           imageSpan: { start: p.spanStart, length: p.layout.tokens },

@@ -92,7 +92,7 @@ export function tokenizerFromJson(tokenizerJson: unknown, tokenizerConfig: Recor
   const anchor = tok.encode('a', { add_special_tokens: false });
   return {
     encode: (text, addSpecialTokens) => tok.encode(text, { add_special_tokens: addSpecialTokens }),
-    decode: (ids) => tok.decode([...ids], { skip_special_tokens: true }),
+    decode: (ids) => (ids.length === 0 ? '' : tok.decode([...ids], { skip_special_tokens: true })),
     encodeWord: (word) => {
       const ids = tok.encode(`a ${word.trim()}`, { add_special_tokens: false });
       const same = anchor.every((v: number, i: number) => ids[i] === v);

@@ -73,7 +73,7 @@ export function llama2TokenizerFiles(): TokenizerFiles {
 export function tinyLlava15(overrides: Partial<RandomCheckpointOptions> = {}): RandomCheckpointOptions {
   return {
     modelType: 'llava',
-    vision: { hiddenSize: 32, intermediateSize: 64, numLayers: 3, numHeads: 2, imageSize: 336, patchSize: 14 },
+    vision: { hiddenSize: 32, intermediateSize: 64, numLayers: 2, numHeads: 2, imageSize: 336, patchSize: 14 },
     text: { hiddenSize: 64, intermediateSize: 96, numLayers: 2, numHeads: 4, numKvHeads: 2, vocabSize: 32064 },
     ...llama2TokenizerFiles(),
     chatTemplate: LLAVA15_TEMPLATE,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClipVisionConfig } from '../config.js';
 import { activation, layerNorm, linear } from './nn.js';
+import { maskedSoftmax } from './softmax.js';
 
 /** Prefix of the CLIP tower's tensors in the published llava-hf layout. @internal */
 export const CLIP_PREFIX = 'vision_tower.vision_model.';
@@ -78,7 +79,7 @@ export function clipVisionForward(cfg: ClipVisionConfig, w: W, pixels: tf.Tensor
       const q = tf.mul(split('q_proj'), 1 / Math.sqrt(hd)) as tf.Tensor4D;
       const k = split('k_proj');
       const v = split('v_proj');
-      const probs = tf.softmax(tf.matMul(q, k, false, true));
+      const probs = maskedSoftmax(tf.matMul(q, k, false, true)) as tf.Tensor4D;
       const ctx = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [n, t, c]);
       h = tf.add(h, linear(ctx, w(`${l}self_attn.out_proj.weight`), w(`${l}self_attn.out_proj.bias`)));
       const y = layerNorm(h, w(`${l}layer_norm2.weight`), w(`${l}layer_norm2.bias`), cfg.layerNormEps);

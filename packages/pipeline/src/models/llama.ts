@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LlamaTextConfig } from '../config.js';
 import { activation, linear, rmsNorm } from './nn.js';
+import { maskedSoftmax } from './softmax.js';
 
 /** Prefix of the decoder's tensors in the published llava-hf layout. @internal */
 export const LLAMA_PREFIX = 'language_model.model.';
@@ -125,40 +126,54 @@ export function llamaForward(
       }
     }
   }
+  // RoPE tables at the full [batch, heads, len, headDim] shape, so every multiply is a same-shape op (the cpu
+  // backend's broadcasting path is slow); rotate_half(x) = gather(x, perm) · sign, with the sign folded into sin.
   const half = hd / 2;
-  const cos = new Float32Array(b * len * hd);
-  const sin = new Float32Array(b * len * hd);
   const invFreq = new Float32Array(half);
   for (let j = 0; j < half; j++) invFreq[j] = 1 / Math.pow(cfg.ropeTheta, (2 * j) / hd);
-  for (let r = 0; r < b; r++) {
-    for (let i = 0; i < len; i++) {
-      const p = Math.fround(positions[r]![i]! / cfg.ropeLinearFactor);
-      for (let j = 0; j < half; j++) {
-        const ang = Math.fround(p * invFreq[j]!);
-        const o = (r * len + i) * hd;
-        cos[o + j] = cos[o + j + half] = Math.cos(ang);
-        sin[o + j] = sin[o + j + half] = Math.sin(ang);
+  const table = (nHeads: number): { cos: Float32Array; sin: Float32Array } => {
+    const cos = new Float32Array(b * nHeads * len * hd);
+    const sin = new Float32Array(b * nHeads * len * hd);
+    for (let r = 0; r < b; r++) {
+      for (let i = 0; i < len; i++) {
+        const p = Math.fround(positions[r]![i]! / cfg.ropeLinearFactor);
+        for (let j = 0; j < half; j++) {
+          const ang = Math.fround(p * invFreq[j]!);
+          const c = Math.cos(ang);
+          const sn = Math.sin(ang);
+          for (let h = 0; h < nHeads; h++) {
+            const o = ((r * nHeads + h) * len + i) * hd;
+            cos[o + j] = cos[o + j + half] = c;
+            sin[o + j] = -sn;
+            sin[o + j + half] = sn;
+          }
+        }
       }
     }
-  }
+    return { cos, sin };
+  };
+  const qTab = table(heads);
+  const kTab = kvHeads === heads ? qTab : table(kvHeads);
+  const perm = new Int32Array(hd);
+  for (let j = 0; j < hd; j++) perm[j] = j < half ? j + half : j - half;
   const out = tf.tidy(() => {
     const p = LLAMA_PREFIX;
-    const biasT = tf.tensor(bias, [b, 1, 1, len, total]);
-    const cosT = tf.tensor(cos, [b, 1, len, hd]);
-    const sinT = tf.tensor(sin, [b, 1, len, hd]);
-    const rope = (x: tf.Tensor4D): tf.Tensor4D => {
-      const [x1, x2] = tf.split(x, 2, 3);
-      const rot = tf.concat([tf.neg(x2!), x1!], 3);
-      return tf.add(tf.mul(x, cosT), tf.mul(rot, sinT)) as tf.Tensor4D;
-    };
+    const biasT = tf.tensor(bias, [b, len, total]);
+    const qCos = tf.tensor(qTab.cos, [b, heads, len, hd]);
+    const qSin = tf.tensor(qTab.sin, [b, heads, len, hd]);
+    const kCos = kTab === qTab ? qCos : tf.tensor(kTab.cos, [b, kvHeads, len, hd]);
+    const kSin = kTab === qTab ? qSin : tf.tensor(kTab.sin, [b, kvHeads, len, hd]);
+    const permT = tf.tensor1d(perm, 'int32');
+    const rope = (x: tf.Tensor4D, cosT: tf.Tensor, sinT: tf.Tensor): tf.Tensor4D =>
+      tf.add(tf.mul(x, cosT), tf.mul(tf.gather(x, permT, 3), sinT)) as tf.Tensor4D;
     const heads4 = (t: tf.Tensor, n: number): tf.Tensor4D => tf.transpose(tf.reshape(t, [b, len, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
     let h: tf.Tensor = inputs;
     const newLayers: { k: tf.Tensor4D; v: tf.Tensor4D }[] = [];
     for (let i = 0; i < cfg.numLayers; i++) {
       const l = `${p}layers.${i}.`;
       const x = rmsNorm(h, w(`${l}input_layernorm.weight`), cfg.rmsNormEps);
-      const q = rope(heads4(linear(x, w(`${l}self_attn.q_proj.weight`)), heads));
-      let k = rope(heads4(linear(x, w(`${l}self_attn.k_proj.weight`)), kvHeads));
+      const q = rope(heads4(linear(x, w(`${l}self_attn.q_proj.weight`)), heads), qCos, qSin);
+      let k = rope(heads4(linear(x, w(`${l}self_attn.k_proj.weight`)), kvHeads), kCos, kSin);
       let v = heads4(linear(x, w(`${l}self_attn.v_proj.weight`)), kvHeads);
       if (cache !== undefined) {
         k = tf.concat([cache.layers[i]!.k, k], 2);
@@ -167,8 +182,8 @@ export function llamaForward(
       newLayers.push({ k, v });
       // Grouped-query attention without copying K/V: the `rep` query heads of one group share a KV head.
       const qg = tf.reshape(tf.mul(q, 1 / Math.sqrt(hd)), [b, kvHeads, rep * len, hd]) as tf.Tensor4D;
-      const scores = tf.reshape(tf.matMul(qg, k, false, true), [b, kvHeads, rep, len, total]);
-      const probs = tf.reshape(tf.softmax(tf.add(scores, biasT)), [b, kvHeads, rep * len, total]) as tf.Tensor4D;
+      const scores = tf.reshape(tf.matMul(qg, k, false, true), [b, heads, len, total]);
+      const probs = tf.reshape(maskedSoftmax(scores, biasT), [b, kvHeads, rep * len, total]) as tf.Tensor4D;
       const ctx = tf.reshape(tf.transpose(tf.reshape(tf.matMul(probs, v), [b, heads, len, hd]), [0, 2, 1, 3]), [b, len, heads * hd]);
       h = tf.add(h, linear(ctx, w(`${l}self_attn.o_proj.weight`)));
       const y = rmsNorm(h, w(`${l}post_attention_layernorm.weight`), cfg.rmsNormEps);
