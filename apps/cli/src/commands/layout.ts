@@ -1,0 +1,253 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isResPruneError, ResPruneError } from '@resprune/errors';
+import {
+  BackboneRegistry,
+  assertTokenCount,
+  layoutToJson,
+  planBudget,
+  positionsToJson,
+  validateImageSize,
+  visualPositions,
+  type BackboneAdapter,
+  type Budget,
+  type BudgetPlan,
+  type BudgetPolicy,
+  type HfConfigLike,
+  type ImageSize,
+  type NewlinePolicy,
+  type VisualLayout,
+} from '@resprune/backbones';
+import { llava15, llavaNext } from '@resprune/backbone-llava';
+import { qwen25vl, qwen2vl } from '@resprune/backbone-qwen-vl';
+
+/** Where a command writes (the CLI passes process streams, tests pass collectors). */
+export interface LayoutIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const HELP = `Usage: resprune layout --config config.json [--preprocessor preprocessor_config.json] --image-size WxH [--image-size WxH ...] [--json]
+
+Prints the visual token layout of a backbone for image sizes: how many tokens (the number of image
+placeholders the Hugging Face processor inserts), the grid and span of each view, and the indices of
+newline tokens. The backbone is chosen by the config's model_type: llava (LLaVA-1.5), llava_next
+(LLaVA-NeXT), qwen2_5_vl (Qwen2.5-VL), qwen2_vl (Qwen2-VL).
+  --config FILE         the model's config.json
+  --preprocessor FILE   its preprocessor_config.json (Qwen: pixel bounds; without it, transformers' defaults)
+  --image-size WxH      original image size in pixels; repeat for a multi-image prompt, in prompt order
+  --json                print {"backbone","modelType","tokens","views":[{"rows","cols","start","length"}],"newlines",...}
+`;
+
+/** Every adapter of this repository, in one registry. */
+export function backboneRegistry(): BackboneRegistry {
+  return new BackboneRegistry().register(llava15).register(llavaNext).register(qwen25vl).register(qwen2vl);
+}
+
+function readJson(path: string, what: string): HfConfigLike {
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    throw new ResPruneError('E_FILE_NOT_FOUND', `${what} ${path} does not exist or is not a file`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new ResPruneError(
+      'E_BACKBONE_CONFIG',
+      `${what} ${path} is not valid JSON (${cause instanceof Error ? cause.message : String(cause)})`,
+      { cause },
+    );
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ResPruneError('E_BACKBONE_CONFIG', `${what} ${path} must hold a JSON object`);
+  }
+  return value as HfConfigLike;
+}
+
+/**
+ * Reads config.json (and preprocessor_config.json) and builds the adapter for its model_type.
+ * Throws E_FILE_NOT_FOUND, E_BACKBONE_CONFIG or E_BACKBONE_UNKNOWN.
+ */
+export function loadBackbone(configPath: string, preprocessorPath?: string): BackboneAdapter {
+  const config = readJson(configPath, 'config');
+  const preprocessor = preprocessorPath === undefined ? undefined : readJson(preprocessorPath, 'preprocessor config');
+  return backboneRegistry().fromConfig(config, preprocessor);
+}
+
+/** Parses "WxH" (e.g. 1100x808) into an image size; E_IMAGE_SIZE when malformed or zero. */
+export function parseImageSize(text: string): ImageSize {
+  const match = /^\s*(\d+)\s*[xX×]\s*(\d+)\s*$/.exec(text);
+  if (match === null) {
+    throw new ResPruneError('E_IMAGE_SIZE', `--image-size expects WxH in pixels (e.g. 1100x808), got "${text}"`);
+  }
+  const size = { width: Number(match[1]), height: Number(match[2]) };
+  validateImageSize(size, `--image-size ${text}`);
+  return size;
+}
+
+/** The flags `resprune select` gains to follow a backbone (values as parseArgs gives them). */
+export interface BackboneFlags {
+  readonly config?: string | undefined;
+  readonly preprocessor?: string | undefined;
+  readonly 'image-size'?: readonly string[] | undefined;
+  readonly policy?: string | undefined;
+  readonly newlines?: string | undefined;
+  readonly 'min-tokens'?: string | undefined;
+}
+
+/** What `select` needs to run per unit, then to report positions. */
+export interface BackboneSelection {
+  readonly adapter: BackboneAdapter;
+  readonly layout: VisualLayout;
+  readonly plan: BudgetPlan;
+}
+
+function choice<T extends string>(flag: string, raw: string | undefined, choices: readonly T[]): T | undefined {
+  if (raw === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new ResPruneError('E_INVALID_OPTION', `--${flag} must be one of ${choices.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+/**
+ * For `resprune select --config … --image-size …`: loads the backbone, lays out the images, checks
+ * that the visual matrix has `rows` = layout tokens, and splits the budget into per-unit quotas.
+ * Returns undefined when --config is not given (plain selection). Run the selector once per
+ * `plan.units[u]` on the rows `unit.candidates` with `unit.budget`, then call
+ * {@link finishBackboneSelection}.
+ */
+export function prepareBackboneSelection(flags: BackboneFlags, budget: Budget, rows: number): BackboneSelection | undefined {
+  const sizes = flags['image-size'] ?? [];
+  if (flags.config === undefined) {
+    const stray = (['preprocessor', 'policy', 'newlines', 'min-tokens'] as const).find((f) => flags[f] !== undefined);
+    if (sizes.length > 0 || stray !== undefined) {
+      throw new ResPruneError('E_INVALID_OPTION', `--${sizes.length > 0 ? 'image-size' : stray} needs --config config.json`);
+    }
+    return undefined;
+  }
+  if (sizes.length === 0) throw new ResPruneError('E_INVALID_OPTION', '--config needs at least one --image-size WxH');
+  const adapter = loadBackbone(flags.config, flags.preprocessor);
+  const layout = adapter.layout(sizes.map(parseImageSize));
+  assertTokenCount(layout, rows, '--visual');
+  const policy = choice<BudgetPolicy>('policy', flags.policy, ['global', 'per-view', 'per-crop']);
+  const newlines = choice<NewlinePolicy>('newlines', flags.newlines, ['drop', 'keep', 'keep-rows', 'select']);
+  let minTokens: number | undefined;
+  if (flags['min-tokens'] !== undefined) {
+    minTokens = Number(flags['min-tokens']);
+    if (flags['min-tokens'].trim() === '' || !Number.isSafeInteger(minTokens) || minTokens < 0) {
+      throw new ResPruneError('E_BUDGET', `--min-tokens must be an integer >= 0, got "${flags['min-tokens']}"`);
+    }
+  }
+  const plan = planBudget(layout, budget, {
+    ...(policy === undefined ? {} : { policy }),
+    ...(newlines === undefined ? {} : { newlines }),
+    ...(minTokens === undefined ? {} : { minTokens }),
+  });
+  return { adapter, layout, plan };
+}
+
+/**
+ * After selection: the kept visual tokens (after the newline rule) and their positions in the
+ * backbone's scheme (LLaVA: 0 … K − 1; Qwen: [t, h, w]), for `select --json`.
+ */
+export function finishBackboneSelection(
+  selection: BackboneSelection,
+  kept: ArrayLike<number>,
+): { readonly kept: number[]; readonly positions: number[] | number[][] } {
+  const { visual, positions } = visualPositions(selection.layout, kept, {
+    newlines: selection.plan.newlines,
+    minTokens: selection.plan.minTokens,
+  });
+  return { kept: [...visual], positions: positionsToJson(positions) };
+}
+
+function describeLayout(layout: VisualLayout): string {
+  const lines = [
+    `${layout.backbone} (model_type ${layout.modelType}): ${layout.tokens} visual tokens for ${layout.images.length} image${layout.images.length === 1 ? '' : 's'}; positions ${layout.positionScheme}`,
+  ];
+  for (const image of layout.images) {
+    const extra = Object.entries(image.details)
+      .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
+      .join(', ');
+    lines.push(
+      `image ${image.index}: ${image.size.width}x${image.size.height} -> tokens ${image.start}..${image.start + image.length - 1} (${image.length})${extra === '' ? '' : `; ${extra}`}`,
+    );
+    for (const v of image.views) {
+      const grid = `${v.rows}x${v.cols}${v.newlineAfterRow ? ' + newline per row' : ''}`;
+      lines.push(`  ${v.name.padEnd(6)} ${grid.padEnd(24)} start ${String(v.start).padEnd(6)} length ${v.length}`);
+    }
+  }
+  const nl = layout.newlines;
+  lines.push(
+    nl.length === 0
+      ? 'newlines: none'
+      : `newlines: ${nl.length} (${nl.slice(0, 4).join(', ')}${nl.length > 4 ? `, … ${nl[nl.length - 1]}` : ''})`,
+  );
+  lines.push(`budget defaults: policy ${layout.defaults.policy}, newlines ${layout.defaults.newlines}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function report(error: unknown, io: LayoutIO): number {
+  if (isResPruneError(error)) {
+    io.stderr(`resprune layout: ${error.code}: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    return 2;
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+    io.stderr(`resprune layout: E_INVALID_OPTION: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')}\n`);
+    return 2;
+  }
+  io.stderr(`resprune layout: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 1;
+}
+
+/**
+ * `resprune layout`: see HELP. Exit 0 on success, 2 on bad input (one line on stderr), 1 on a bug.
+ */
+export async function layoutCommand(argv: string[], io: LayoutIO): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: 'string' },
+        preprocessor: { type: 'string' },
+        'image-size': { type: 'string', multiple: true },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help) {
+      io.stdout(HELP);
+      return 0;
+    }
+    if (values.config === undefined) throw new ResPruneError('E_INVALID_OPTION', '--config config.json is required');
+    const sizes = values['image-size'] ?? [];
+    if (sizes.length === 0) throw new ResPruneError('E_INVALID_OPTION', '--image-size WxH is required (repeat it for several images)');
+    const images = sizes.map(parseImageSize);
+    const adapter = loadBackbone(values.config, values.preprocessor);
+    const layout = adapter.layout(images);
+    const sibling = join(dirname(values.config), 'preprocessor_config.json');
+    if (values.preprocessor === undefined && existsSync(sibling)) {
+      // transformers would read it (AutoProcessor loads the model folder): say so when it changes the count.
+      let withIt: number | undefined;
+      try {
+        withIt = loadBackbone(values.config, sibling).layout(images).tokens;
+      } catch {
+        withIt = undefined;
+      }
+      if (withIt !== undefined && withIt !== layout.tokens) {
+        io.stderr(
+          `resprune layout: note: ${sibling} was not read (pass --preprocessor); with it, the images would be ${withIt} tokens, not ${layout.tokens}\n`,
+        );
+      }
+    }
+    io.stdout(values.json ? `${JSON.stringify(layoutToJson(layout))}\n` : describeLayout(layout));
+    return 0;
+  } catch (error) {
+    return report(error, io);
+  }
+}
