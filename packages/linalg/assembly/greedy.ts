@@ -395,7 +395,7 @@ function phaseStats(scale: f32): void {
         const cs = den > 0 ? k1x1(T + <usize>q * rowBytes, a) / den : 0.0;
         if (cs > best) best = cs;
       }
-      store<f64>(rel + (<usize>i << 3), best);
+      store<f64>(rel + (<usize>i << 3), max(-1.0, min(1.0, best)));
     }
   }
   if (gi(S_NORMALIZE) == 2) {
@@ -664,8 +664,11 @@ function applyPick(t: i32, j: i32, sqrtEj: f64, Ecur: usize, En: usize, fromGram
   }
 }
 
-/** Fills slots t..K-1 by w_i ‖x_i‖² descending (ties to the lowest index). Thread 0 only. */
-function fill(t: i32, k: i32, Ecur: usize, captured: f64): void {
+/**
+ * Fills slots t..K-1 by w_i ‖x_i‖² descending (ties to the lowest index). Thread 0 only. A filled
+ * pick's residual is numerically zero: its score is 0 and the captured fraction is 1 from there on.
+ */
+function fill(t: i32, k: i32): void {
   const order = gp(S_ORDER);
   const scores = gp(S_SCORES);
   const capt = gp(S_CAPTURED);
@@ -682,8 +685,8 @@ function fill(t: i32, k: i32, Ecur: usize, captured: f64): void {
     }
     store<u8>(pPicked + <usize>bi, 1);
     store<i32>(order + (<usize>s << 2), bi);
-    store<f64>(scores + (<usize>s << 3), load<f64>(W + (<usize>bi << 3)) * load<f64>(Ecur + (<usize>bi << 3)));
-    store<f64>(capt + (<usize>s << 3), captured);
+    store<f64>(scores + (<usize>s << 3), 0.0);
+    store<f64>(capt + (<usize>s << 3), 1.0);
   }
 }
 
@@ -857,8 +860,10 @@ export function run(c: usize, t: i32): i32 {
     if (useEnergy && count >= minKeep && captured >= target) break;
   }
   if (exhaustedAt >= 0) {
-    if (tid == 0) fill(exhaustedAt, K, Ecur, exhaustedAt > 0 ? captured : (total > 0 ? 0.0 : 1.0));
+    if (tid == 0) fill(exhaustedAt, K);
     count = K;
+  } else if (count == N && tid == 0) {
+    store<f64>(capt + (<usize>(count - 1) << 3), 1.0); // every token picked: all energy is captured
   }
   if (!barrier()) return 1; // nobody reads shared state after this point
   if (tid == 0) {

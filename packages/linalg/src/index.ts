@@ -49,5 +49,23 @@ export {
 export { RECOMPUTE_RATIO, RESIDUAL_FLOOR } from './greedy/core.js';
 export { assertAllFinite, assertMatrix } from './validate.js';
 
+// ---- fast path: WebAssembly SIMD kernel on worker threads (src/fast/, assembly/) -------------
+export {
+  createFastEngine,
+  fastCapabilities,
+  getFastEngine,
+  registerFastKernels,
+  selectPlain,
+  unregisterFastKernels,
+  type FastCapabilities,
+  type FastEngine,
+  type FastEngineKind,
+  type FastEngineOptions,
+  type FastNormalize,
+  type FastSelectOptions,
+  type FastSelection,
+  type FastSelectionStats,
+} from './fast/index.js';
+
 /** Package name, for diagnostics. */
 export const PACKAGE_NAME = '@resprune/linalg';

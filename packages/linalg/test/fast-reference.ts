@@ -111,14 +111,14 @@ export function referenceSelect(visual: Float32Array, n: number, d: number, o: R
   }
   if (res.exhaustedAt >= 0) {
     const rest = [...Array(n).keys()].filter((i) => !picked[i]).sort((a, b) => w[b]! * e0[b]! - w[a]! * e0[a]! || a - b);
-    const capt = res.captured.at(-1) ?? (total > 0 ? 0 : 1);
     for (const i of rest.slice(0, k - res.order.length)) {
       res.order.push(i);
-      res.scores.push(w[i]! * E[i]!);
-      res.captured.push(capt);
+      res.scores.push(0);
+      res.captured.push(1);
       res.nearTie.push(false);
     }
   }
+  if (res.exhaustedAt < 0 && res.order.length === n) res.captured[n - 1] = 1;
   return res;
 }
 

@@ -16,3 +16,4 @@ export type {
   FastSelection,
   FastSelectionStats,
 } from './types.js';
+export { registerFastKernels, unregisterFastKernels } from './kernel.js';

@@ -91,9 +91,10 @@ export function runPlain(visual: Float32Array, c: CheckedSelect): FastSelection 
         const cs = den > 0 ? dot(t, q * d, x, i * d, d) / den : 0;
         if (cs > best) best = cs;
       }
-      rel[i] = best;
-      if (best < cmin) cmin = best;
-      if (best > cmax) cmax = best;
+      const cl = Math.max(-1, Math.min(1, best));
+      rel[i] = cl;
+      if (cl < cmin) cmin = cl;
+      if (cl > cmax) cmax = cl;
     }
     const den = cmax - cmin + 1e-6;
     for (let i = 0; i < n; i++) w[i] = c.alpha === 0 ? 1 : Math.pow((rel[i]! - cmin + 1e-6) / den, c.alpha);
@@ -204,7 +205,6 @@ export function runPlain(visual: Float32Array, c: CheckedSelect): FastSelection 
     if (c.energy !== undefined && count >= c.minKeep && capt >= c.energy) break;
   }
   if (exhaustedAt >= 0) {
-    const fillCapt = exhaustedAt > 0 ? capt : total > 0 ? 0 : 1;
     for (let s = exhaustedAt; s < k; s++) {
       let bi = -1;
       let best = -1;
@@ -218,10 +218,12 @@ export function runPlain(visual: Float32Array, c: CheckedSelect): FastSelection 
       }
       picked[bi] = 1;
       order[s] = bi;
-      scores[s] = w[bi]! * E[bi]!;
-      captured[s] = fillCapt;
+      scores[s] = 0;
+      captured[s] = 1;
     }
     count = k;
+  } else if (count === n) {
+    captured[count - 1] = 1;
   }
   const unit = 1 / (scale * scale);
   const outScores = scores.slice(0, count);

@@ -51,9 +51,16 @@ export interface FastSelectionStats {
 export interface FastSelection {
   /** Token indices in the order the greedy picked them, `[count]`. */
   readonly order: Int32Array;
-  /** `w_i · E_i` of each pick at the time it was picked (in the units of the input), `[count]`. */
+  /**
+   * `w_i · E_i` of each pick at the time it was picked (in the units of the input), `[count]`. Picks
+   * made by the rank-exhaustion fill report 0.
+   */
   readonly scores: Float64Array;
-  /** Fraction of `Σ_i w_i ‖x_i‖²` lying in the span of the first `t + 1` picks, `[count]`. */
+  /**
+   * Fraction of `Σ_i w_i ‖x_i‖²` lying in the span of the first `t + 1` picks, `[count]`:
+   * non-decreasing, exactly 1 for rank-exhaustion fills, once every token is picked, and throughout
+   * when all tokens are zero.
+   */
   readonly captured: Float64Array;
   /** The weights `w` the greedy used, `[N]`. */
   readonly weights: Float64Array;
