@@ -1,9 +1,29 @@
 /**
- * ResPrune visual-token selection exactly as specified, plus peer methods behind one interface.
+ * ResPrune visual-token selection exactly as specified (method.md §2), plus a registry so peer
+ * methods (random, uniform, DivPrune, CDPruner, DART, MMTok, …) plug in behind the same interface.
  *
- * (Skeleton: the implementation lands in its own commit.)
+ * Inputs may be TensorFlow.js tensors, `{ data, shape }` matrices or `number[][]`; bad inputs,
+ * budgets and options throw a {@link @resprune/errors!ResPruneError} with a stable code.
+ *
+ * @example
+ * ```ts
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import { select } from '@resprune/selector';
+ *
+ * const visual = [[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0, 0, 1]];
+ * const { kept, energy } = select(visual, { keep: 3, text: [[0, 1, 0]] });
+ * console.log(kept, energy);
+ * ```
  * @packageDocumentation
  */
+
+export { resolveBudget, type BudgetOptions, type ResolvedBudget } from './budget.js';
+export { type MatrixData, type MatrixInput } from './input.js';
+export { COMMON_OPTIONS, DEFAULTS, NORMALIZE_MODES, type MethodOptions, type Normalize, type SelectOptions } from './options.js';
+export { MethodRegistry, type MethodInput, type MethodOutput, type SelectionMethod } from './registry.js';
+export { computeRelevance, RELEVANCE_EPSILON, relevanceFromCosine } from './relevance.js';
+export { relevanceWeights, respruneMethod } from './resprune.js';
+export { methods, select, selectWith, type SelectionResult } from './select.js';
 
 /** Package name, for diagnostics. */
 export const PACKAGE_NAME = '@resprune/selector';

@@ -1,0 +1,105 @@
+import { ResPruneError } from '@resprune/errors';
+
+/**
+ * A token budget: exactly one of `keep`, `ratio` or `energy` (method.md §2 item 7); `minKeep` and
+ * `maxKeep` bound the energy budget only.
+ */
+export type BudgetOptions = {
+  /** Keep this many tokens (integer ≥ 1; K ≥ N keeps all). */
+  readonly keep?: number | undefined;
+  /** Keep this fraction of the tokens, 0 < ratio ≤ 1: `max(1, round(ratio · N))` (halves round up). */
+  readonly ratio?: number | undefined;
+  /** Keep the fewest tokens whose captured-energy fraction reaches τ, 0 < τ ≤ 1. */
+  readonly energy?: number | undefined;
+  /** Energy budget: keep at least this many (integer ≥ 1, default 1; clipped to N). */
+  readonly minKeep?: number | undefined;
+  /** Energy budget: keep at most this many (integer ≥ 1, default N; clipped to N). */
+  readonly maxKeep?: number | undefined;
+};
+
+/** A budget resolved against a token count. */
+export type ResolvedBudget =
+  | {
+      /** A fixed number of tokens (from `keep` or `ratio`). */
+      readonly kind: 'count';
+      /** Tokens to keep, 1 … N. */
+      readonly count: number;
+      /** Which option gave it. */
+      readonly from: 'keep' | 'ratio';
+    }
+  | {
+      /** As many tokens as the captured-energy target needs. */
+      readonly kind: 'energy';
+      /** τ in (0, 1]. */
+      readonly target: number;
+      /** Lower bound, 1 … maxKeep. */
+      readonly minKeep: number;
+      /** Upper bound, minKeep … N. */
+      readonly maxKeep: number;
+    };
+
+const budgetError = (msg: string, details?: Record<string, unknown>): ResPruneError =>
+  new ResPruneError('E_BUDGET', msg, details === undefined ? {} : { details });
+
+function positiveInteger(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw budgetError(`${name} must be an integer >= 1, got ${typeof v === 'number' ? String(v) : typeof v}`, { option: name, value: v });
+  }
+  return v;
+}
+
+/**
+ * Resolves a budget for `n` tokens (method.md §2 item 7). Exactly one of `keep`, `ratio`,
+ * `energy` must be given; `minKeep`/`maxKeep` only go with `energy`.
+ *
+ * - `keep: K` → `min(K, n)` tokens (K ≥ n keeps all).
+ * - `ratio: r` (0 < r ≤ 1) → `max(1, round(r · n))`, halves rounding up (`Math.round`).
+ * - `energy: τ` (0 < τ ≤ 1) → the smallest K whose captured-energy fraction is ≥ τ, clamped to
+ *   `[minKeep, maxKeep]` (defaults 1 and n; both clipped to n).
+ *
+ * @param n - token count, integer ≥ 1
+ * @param budget - {@link BudgetOptions} (other keys of a larger options object are ignored)
+ * @returns the {@link ResolvedBudget}
+ * @throws {@link @resprune/errors!ResPruneError} `E_BUDGET` for no budget, two budgets, values out
+ *   of range, `minKeep > maxKeep`, or `minKeep`/`maxKeep` without `energy`; `E_EMPTY_INPUT` when
+ *   `n` is not a positive integer
+ * @example
+ * ```ts
+ * import { resolveBudget } from '@resprune/selector';
+ * resolveBudget(576, { ratio: 0.25 }); // { kind: 'count', count: 144, from: 'ratio' }
+ * resolveBudget(576, { energy: 0.9, maxKeep: 192 }); // { kind: 'energy', target: 0.9, minKeep: 1, maxKeep: 192 }
+ * ```
+ */
+export function resolveBudget(n: number, budget: BudgetOptions): ResolvedBudget {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+    throw new ResPruneError('E_EMPTY_INPUT', `resolveBudget: the token count must be an integer >= 1, got ${String(n)}`);
+  }
+  if (budget === null || typeof budget !== 'object') throw budgetError(`a budget object is required ({ keep }, { ratio } or { energy }), got ${String(budget)}`);
+  const given = (['keep', 'ratio', 'energy'] as const).filter((k) => budget[k] !== undefined);
+  if (given.length !== 1) {
+    throw budgetError(
+      given.length === 0
+        ? 'give exactly one budget: keep (token count), ratio (fraction in (0, 1]) or energy (captured-energy target in (0, 1]); got none'
+        : `give exactly one budget: keep, ratio or energy; got ${given.join(' and ')}`,
+      { given },
+    );
+  }
+  const { keep, ratio, energy, minKeep, maxKeep } = budget;
+  if (energy === undefined && (minKeep !== undefined || maxKeep !== undefined)) {
+    throw budgetError(`minKeep and maxKeep only apply to the energy budget; got ${keep !== undefined ? 'keep' : 'ratio'} with ${minKeep !== undefined ? 'minKeep' : 'maxKeep'}`);
+  }
+  if (keep !== undefined) return { kind: 'count', count: Math.min(positiveInteger('keep', keep), n), from: 'keep' };
+  if (ratio !== undefined) {
+    if (typeof ratio !== 'number' || !(ratio > 0 && ratio <= 1)) {
+      throw budgetError(`ratio must be a number in (0, 1], got ${typeof ratio === 'number' ? String(ratio) : typeof ratio}`, { option: 'ratio', value: ratio });
+    }
+    return { kind: 'count', count: Math.min(n, Math.max(1, Math.round(ratio * n))), from: 'ratio' };
+  }
+  if (typeof energy !== 'number' || !(energy > 0 && energy <= 1)) {
+    throw budgetError(`energy must be a number in (0, 1], got ${typeof energy === 'number' ? String(energy) : typeof energy}`, { option: 'energy', value: energy });
+  }
+  const lo = minKeep === undefined ? 1 : positiveInteger('minKeep', minKeep);
+  const hi = maxKeep === undefined ? n : positiveInteger('maxKeep', maxKeep);
+  if (lo > hi) throw budgetError(`minKeep (${lo}) must not exceed maxKeep (${hi})`, { minKeep: lo, maxKeep: hi });
+  return { kind: 'energy', target: energy, minKeep: Math.min(lo, n), maxKeep: Math.min(hi, n) };
+}

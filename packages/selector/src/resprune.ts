@@ -1,0 +1,37 @@
+import { residualGreedy } from '@resprune/linalg';
+import type { MethodInput, MethodOutput, SelectionMethod } from './registry.js';
+
+/**
+ * Weights `w_i = r_i^α` (method.md §2 item 2) in float64; α = 0 gives exactly 1 whatever the text.
+ *
+ * @param relevance - `[tokens]` relevance in (0, 1]
+ * @param alpha - exponent α ≥ 0
+ * @returns `[tokens]` weights
+ * @example
+ * ```ts
+ * import { relevanceWeights } from '@resprune/selector';
+ * relevanceWeights(Float32Array.of(1, 0.5), 2); // Float64Array [1, 0.25]
+ * ```
+ */
+export function relevanceWeights(relevance: Float32Array, alpha: number): Float64Array {
+  return Float64Array.from(relevance, (r) => (alpha === 0 ? 1 : Math.pow(r, alpha)));
+}
+
+/**
+ * ResPrune (method.md §2): the text-weighted residual-energy greedy on the transformed tokens,
+ * with rank-exhaustion fill and its own weighted captured-energy curve. Scores are
+ * `w_j·‖x_j − P_S x_j‖²` in units of the transformed tokens (0 for rank-exhaustion fills). For an
+ * energy budget the greedy stops as soon as the curve reaches τ, so it costs only what it keeps.
+ */
+export const respruneMethod: SelectionMethod = {
+  name: 'resprune',
+  description: 'ResPrune: text-weighted residual-energy greedy (subspace reconstruction), method.md §2',
+  select(input: MethodInput): MethodOutput {
+    const w = relevanceWeights(input.relevance, input.alpha);
+    const r = residualGreedy(input.features, w, input.count, {
+      rankTolerance: input.rankTolerance,
+      ...(input.energyTarget === undefined ? {} : { energyTarget: input.energyTarget, minPicks: input.minCount }),
+    });
+    return { order: r.order, scores: r.scores, energy: r.energy };
+  },
+};
