@@ -362,7 +362,21 @@ function argmaxScore(w: Float64Array, E: Float64Array, picked: Uint8Array, n: nu
 
 /** acc ← acc − Σ_{q < nDirs} C[q, j] · C[q, ·] (the projections of x_j onto earlier directions). */
 function subtractProjections(acc: Float64Array, C: Float64Array, j: number, nDirs: number, n: number): void {
-  for (let q = 0; q < nDirs; q++) {
+  // Four directions per sweep: acc is loaded and stored once per four coefficient rows, which
+  // roughly halves the memory traffic of this O(n·t) step (it dominates for large K).
+  let q = 0;
+  for (; q + 4 <= nDirs; q += 4) {
+    const b0 = q * n;
+    const b1 = b0 + n;
+    const b2 = b1 + n;
+    const b3 = b2 + n;
+    const c0 = C[b0 + j]!;
+    const c1 = C[b1 + j]!;
+    const c2 = C[b2 + j]!;
+    const c3 = C[b3 + j]!;
+    for (let i = 0; i < n; i++) acc[i] = acc[i]! - (c0 * C[b0 + i]! + c1 * C[b1 + i]! + (c2 * C[b2 + i]! + c3 * C[b3 + i]!));
+  }
+  for (; q < nDirs; q++) {
     const cq = C[q * n + j]!;
     if (cq === 0) continue;
     const base = q * n;
