@@ -46,7 +46,7 @@ export interface CheckpointFiles {
   readonly dir: string;
   /** Stored tensor name → absolute shard path. */
   readonly weightMap: ReadonlyMap<string, string>;
-  /** Shard paths in index order. */
+  /** Shard paths, sorted by name (model-00001-of-… first). */
   readonly shards: readonly string[];
   /** The detected name layout. */
   readonly layout: TensorNameLayout;
@@ -121,7 +121,7 @@ export function locateWeights(dir: string): CheckpointFiles {
       weightMap.set(name, path);
       seen.add(path);
     }
-    shards = [...seen];
+    shards = [...seen].sort();
     for (const s of shards) {
       if (!existsSync(s)) {
         throw new ResPruneError('E_CHECKPOINT', `${s}: shard named by ${WEIGHTS_INDEX_FILE} is missing.`, { details: { file: s } });
