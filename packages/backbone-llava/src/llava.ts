@@ -34,8 +34,10 @@ export interface Llava15Config {
   readonly imageSize: number;
   /** Size of the processed (center-cropped) image: the preprocessor's `crop_size`, else `image_size`. */
   readonly processed: { readonly height: number; readonly width: number };
-  /** `vision_feature_select_strategy`: `default` drops CLS (576 tokens), `full` keeps it (577). */
+  /** `vision_feature_select_strategy`: `default` drops the first token (CLS), `full` keeps all. */
   readonly strategy: 'default' | 'full';
+  /** Whether the tower emits a CLS token (CLIP: yes; SigLIP, `vision_config.model_type: siglip_vision_model`: no). */
+  readonly hasCls: boolean;
   /** `image_token_index` (32000), when present. */
   readonly imageTokenId: number | undefined;
 }
@@ -78,6 +80,16 @@ function configError(message: string): ResPruneError {
 }
 
 /**
+ * Whether the vision tower emits a CLS token before its patch tokens: CLIP does, SigLIP does not.
+ * transformers counts it as `num_additional_image_tokens` (1 for CLIP, 0 for SigLIP); the
+ * `default` strategy drops the first token, `full` keeps every token.
+ */
+function towerHasCls(raw: HfConfigLike): boolean {
+  const type = configField(raw, 'vision_config.model_type');
+  return !(typeof type === 'string' && type.startsWith('siglip'));
+}
+
+/**
  * Reads a LLaVA-1.5 (`model_type: llava`) config. The vision tower's `image_size` and `patch_size`
  * are required (no CLIP defaults are guessed).
  *
@@ -95,6 +107,12 @@ export function parseLlava15Config(raw: HfConfigLike, preprocessor?: HfConfigLik
   const imageSize = readInt(raw, 'vision_config.image_size');
   const patchSize = readInt(raw, 'vision_config.patch_size');
   const strategy = readChoice(raw, 'vision_feature_select_strategy', ['default', 'full'] as const, 'default');
+  const hasCls = towerHasCls(raw);
+  if (!hasCls && strategy === 'default') {
+    throw configError(
+      'config.json: "vision_feature_select_strategy" is "default" with a SigLIP tower, which has no CLS token to drop; SigLIP LLaVA models use "full"',
+    );
+  }
   let processed = { height: imageSize, width: imageSize };
   if (preprocessor !== undefined) {
     if (configField(preprocessor, 'do_center_crop') === false) {
@@ -113,7 +131,7 @@ export function parseLlava15Config(raw: HfConfigLike, preprocessor?: HfConfigLik
   if (imageSize < patchSize) {
     throw configError(`config.json: vision_config.image_size ${imageSize} is smaller than patch_size ${patchSize}`);
   }
-  return { patchSize, imageSize, processed, strategy, imageTokenId: readTokenId(raw, ['image_token_index', 'image_token_id']) };
+  return { patchSize, imageSize, processed, strategy, hasCls, imageTokenId: readTokenId(raw, ['image_token_index', 'image_token_id']) };
 }
 
 /**
@@ -126,8 +144,8 @@ export function parseLlava15Config(raw: HfConfigLike, preprocessor?: HfConfigLik
  * @param preprocessor - parsed `preprocessor_config.json` (optional)
  * @returns the parsed config
  * @throws {@link @resprune/errors!ResPruneError} `E_BACKBONE_CONFIG` naming the missing or inconsistent
- *   field; also for `vision_feature_select_strategy: "full"`, which transformers cannot pack for
- *   LLaVA-NeXT (577 features per crop do not form a square grid)
+ *   field; also when the strategy leaves a CLS token in (CLIP with `full`) or drops a patch (SigLIP
+ *   with `default`): transformers packs square patch grids per crop and cannot pack those
  * @example
  * ```ts
  * parseLlavaNextConfig(configJson).pinpoints.length; // 5
@@ -138,9 +156,12 @@ export function parseLlavaNextConfig(raw: HfConfigLike, preprocessor?: HfConfigL
   const tileSize = readInt(raw, 'vision_config.image_size');
   const patchSize = readInt(raw, 'vision_config.patch_size');
   const strategy = readChoice(raw, 'vision_feature_select_strategy', ['default', 'full'] as const, 'default');
-  if (strategy === 'full') {
+  const hasCls = towerHasCls(raw);
+  if (hasCls !== (strategy === 'default')) {
     throw configError(
-      'config.json: "vision_feature_select_strategy" is "full"; LLaVA-NeXT packs 24x24 patch grids per crop and needs "default" (CLS dropped)',
+      hasCls
+        ? 'config.json: "vision_feature_select_strategy" is "full" with a CLIP tower; LLaVA-NeXT packs square patch grids per crop and needs "default" (CLS dropped)'
+        : 'config.json: "vision_feature_select_strategy" is "default" with a SigLIP tower, which has no CLS token to drop; LLaVA-NeXT needs "full" there',
     );
   }
   const fromConfig = configField(raw, 'image_grid_pinpoints') === undefined ? undefined : readIntPairs(raw, 'image_grid_pinpoints');
@@ -181,7 +202,7 @@ export function parseLlavaNextConfig(raw: HfConfigLike, preprocessor?: HfConfigL
 /**
  * Builds the LLaVA-1.5 adapter. Every image becomes the same grid (HF resizes the shortest edge and
  * center-crops to 336 px): `(336 / 14)² = 576` tokens in one `image` view, plus a leading 1×1 `cls`
- * view under the `full` strategy. Positions are re-indexed contiguously after pruning.
+ * view when a CLIP tower's CLS is kept (`full`). Positions are re-indexed contiguously after pruning.
  *
  * @param config - the parsed config
  * @returns the adapter
@@ -194,7 +215,7 @@ export function createLlava15Adapter(config: Llava15Config): BackboneAdapter {
   const rows = Math.floor(config.processed.height / config.patchSize);
   const cols = Math.floor(config.processed.width / config.patchSize);
   const views: ViewSpec[] = [
-    ...(config.strategy === 'full' ? [{ name: 'cls', rows: 1, cols: 1 }] : []),
+    ...(config.hasCls && config.strategy === 'full' ? [{ name: 'cls', rows: 1, cols: 1 }] : []),
     { name: 'image', rows, cols },
   ];
   return createAdapter({

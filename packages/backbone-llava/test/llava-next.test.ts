@@ -97,6 +97,27 @@ describe('LLaVA-NeXT geometry (transformers formulas)', () => {
   });
 });
 
+describe('LLaVA-NeXT with a SigLIP tower (e.g. Granite Vision: 384-px crops, "full")', () => {
+  it('counts 27×27 patches per crop, no CLS, and matches the processor formula', () => {
+    const pinpoints = [[384, 384], [384, 768], [768, 384], [768, 768], [384, 1152], [1152, 384]] as const;
+    const siglip = {
+      ...llavaNextConfig,
+      image_grid_pinpoints: pinpoints,
+      vision_config: { model_type: 'siglip_vision_model', image_size: 384, patch_size: 14 },
+      vision_feature_select_strategy: 'full',
+    };
+    const next384 = llavaNext.create(parseLlavaNextConfig(siglip));
+    expect(next384.layout({ width: 768, height: 768 }).views.map((v) => [v.name, v.rows, v.cols])).toEqual([
+      ['base', 27, 27],
+      ['crops', 54, 54],
+    ]);
+    for (const size of randomSizes(500, 5000, 3)) {
+      expect(next384.imageTokenCount(size)).toBe(hfLlavaNextTokens(size.width, size.height, pinpoints, 384, 14, 'full', 0));
+    }
+    expect(code(() => parseLlavaNextConfig({ ...siglip, vision_feature_select_strategy: 'default' }))).toContain('no CLS token to drop');
+  });
+});
+
 describe('LLaVA-NeXT layout', () => {
   const layout = adapter.layout({ width: 1100, height: 808 });
 

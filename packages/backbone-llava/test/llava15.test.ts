@@ -24,6 +24,7 @@ describe('LLaVA-1.5 (llava-hf/llava-1.5-7b-hf)', () => {
       imageSize: 336,
       processed: { height: 336, width: 336 },
       strategy: 'default',
+      hasCls: true,
       imageTokenId: 32000,
     });
     expect(adapter.id).toBe('llava-1.5');
@@ -50,6 +51,19 @@ describe('LLaVA-1.5 (llava-hf/llava-1.5-7b-hf)', () => {
     const full = llava15.create(parseLlava15Config({ ...llava15Config, vision_feature_select_strategy: 'full' }));
     expect(full.imageTokenCount({ width: 640, height: 480 })).toBe(hfLlavaTokens(336, 14, 'full'));
     expect(full.layout({ width: 640, height: 480 }).views.map((v) => [v.name, v.length])).toEqual([['cls', 1], ['image', 576]]);
+  });
+
+  it('knows SigLIP towers have no CLS: "full" keeps every patch, "default" is refused', () => {
+    const siglip = {
+      ...llava15Config,
+      vision_config: { model_type: 'siglip_vision_model', image_size: 384, patch_size: 14 },
+      vision_feature_select_strategy: 'full',
+    };
+    const adapter384 = llava15.create(parseLlava15Config(siglip));
+    // (384 // 14)² + 0 additional tokens = 27² = 729
+    expect(adapter384.imageTokenCount({ width: 640, height: 480 })).toBe(hfLlavaTokens(384, 14, 'full', 0));
+    expect(adapter384.layout({ width: 640, height: 480 }).views.map((v) => [v.name, v.rows, v.cols])).toEqual([['image', 27, 27]]);
+    expect(code(() => parseLlava15Config({ ...siglip, vision_feature_select_strategy: 'default' }))).toContain('no CLS token to drop');
   });
 
   it('re-indexes positions contiguously after pruning, keeping all text', () => {

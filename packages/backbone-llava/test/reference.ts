@@ -1,9 +1,12 @@
 // Independent re-implementations of transformers' published token-count formulas, used only to
 // check the adapters. Written separately from src/ (different rounding code: Number.toFixed).
 
-/** LlavaProcessor: (crop // patch)² + num_additional_image_tokens (1) − 1 for the "default" strategy. */
-export function hfLlavaTokens(crop = 336, patch = 14, strategy: 'default' | 'full' = 'default'): number {
-  return Math.floor(crop / patch) ** 2 + 1 - (strategy === 'default' ? 1 : 0);
+/**
+ * LlavaProcessor: (crop // patch)² + num_additional_image_tokens − 1 for the "default" strategy.
+ * num_additional_image_tokens is 1 for CLIP towers (CLS), 0 for SigLIP.
+ */
+export function hfLlavaTokens(crop = 336, patch = 14, strategy: 'default' | 'full' = 'default', numAdditional = 1): number {
+  return Math.floor(crop / patch) ** 2 + numAdditional - (strategy === 'default' ? 1 : 0);
 }
 
 /** Python int(round(x, 7)) via decimal formatting. */
@@ -18,6 +21,8 @@ export function hfLlavaNextTokens(
   pinpoints: ReadonlyArray<readonly [number, number]>,
   crop = 336,
   patch = 14,
+  strategy: 'default' | 'full' = 'default',
+  numAdditional = 1,
 ): number {
   // select_best_resolution([height, width], pinpoints)
   let bestH = 0;
@@ -48,8 +53,8 @@ export function hfLlavaNextTokens(
   }
   const unpadded = currentH * currentW;
   const newlines = currentH;
-  const base = patchesH * patchesW + 1; // num_additional_image_tokens = 1 (CLS)
-  return unpadded + newlines + base - 1; // "default" strategy drops CLS
+  const base = patchesH * patchesW + numAdditional; // num_additional_image_tokens: 1 (CLIP CLS) or 0 (SigLIP)
+  return unpadded + newlines + base - (strategy === 'default' ? 1 : 0); // "default" drops the first token
 }
 
 /** A small deterministic generator of image sizes (LCG), for sweeps. */
