@@ -88,4 +88,5 @@ export {
   type GenerateResult,
   type LvlmPipeline,
 } from './pipeline.js';
+export { registrySelector, promptTextVectors } from './defaults.js';
 export { writeRandomLlavaCheckpoint, type RandomCheckpointOptions } from './random-checkpoint.js';

@@ -8,6 +8,7 @@ import { kvBytesFor, prefillFlops, type PrefillFlops } from './flops.js';
 import { disposeKvCache, kvCacheBytes, lmHead, llamaForward, type KvCache } from './models/llama.js';
 import { EMBED_TOKENS, encodeCrops, imageTokenLayout, llavaFallbacks, llavaWeightSpec, packNext, type ImageTokenLayout } from './models/llava.js';
 import { decodeRgb, parseImageProcessorConfig, preprocessImage, type ImageProcessorConfig, type PreprocessedImage, type RgbImage } from './preprocess.js';
+import { promptTextVectors, registrySelector } from './defaults.js';
 import { planPruning, type PruneBudget, type TokenSelector, type NewlineRule } from './prune.js';
 import { loadCheckpointTokenizer, renderChatPrompt, type PipelineTokenizer } from './tokenizer.js';
 
@@ -20,12 +21,13 @@ export interface LoadPipelineOptions {
   /**
    * The token selector used when a request has a budget. Receives the projected visual tokens of one image
    * (the candidates), text vectors from the prompt (or undefined) and the budget; returns kept candidate indices.
+   * Default {@link registrySelector} (`@resprune/selector`'s `selectWith`).
    */
   readonly selector?: TokenSelector;
   /**
    * Text vectors for a prompt (rows of the LLM embedding space), used to condition the selector, or undefined
-   * for no conditioning. The default averages the embedding rows of the prompt's nouns via `@resprune/text`
-   * once that package is available; until then, none.
+   * for no conditioning. Default {@link promptTextVectors} (the prompt's nouns via `@resprune/text`, averaged rows
+   * of the model's embedding table). Pass `() => undefined` to switch text conditioning off.
    */
   readonly textVectors?: (prompt: string, tokenizer: PipelineTokenizer, embedTable: tf.Tensor2D) => tf.Tensor2D | undefined;
 }
@@ -369,13 +371,10 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
           kepts.push(Int32Array.from({ length: p.layout.tokens }, (_, j) => j));
           selSizes.push({ n: 0, k: 0 });
         } else {
-          if (options.selector === undefined) {
-            throw new ResPruneError('E_INVALID_OPTION', 'generate: a budget was given but the pipeline has no selector (LoadPipelineOptions.selector).');
-          }
-          const textVec = options.textVectors?.(p.req.prompt, tokenizer, embedTable);
+          const textVec = (options.textVectors ?? promptTextVectors)(p.req.prompt, tokenizer, embedTable);
           try {
             const plan = await planPruning(visual[i]!, p.layout, p.req.budget, {
-              selector: options.selector,
+              selector: options.selector ?? registrySelector,
               method: p.req.method ?? 'resprune',
               ...(p.req.alpha === undefined ? {} : { alpha: p.req.alpha }),
               ...(textVec === undefined ? {} : { text: textVec }),

@@ -183,3 +183,33 @@ describe('LLaVA-NeXT pipeline', () => {
     expectClose(b2!.prefillLogits!, s2.prefillLogits!, 1e-3);
   });
 });
+
+describe('default selector (@resprune/selector) and text vectors (@resprune/text)', () => {
+  it('prunes with ResPrune, conditioned on the prompt nouns, with keep / ratio / energy budgets', async () => {
+    const p = await loadPipeline(dirs[0]!);
+    try {
+      const req: GenerateRequest = { image: DOG, prompt: 'What is the dog doing on the grass?', maxNewTokens: 1 };
+      const k = await p.generate({ ...req, budget: { keep: 64 } });
+      expect(k.kept.length).toBe(64);
+      expect(k.report.method).toBe('resprune');
+      for (let i = 1; i < 64; i++) expect(k.kept[i]!).toBeGreaterThan(k.kept[i - 1]!);
+      const again = await p.generate({ ...req, budget: { keep: 64 } });
+      expect(Array.from(again.kept)).toEqual(Array.from(k.kept));
+      const r = await p.generate({ ...req, budget: { ratio: 0.25 } });
+      expect(r.kept.length).toBe(144);
+      const e = await p.generate({ ...req, budget: { energy: 0.9, min: 16, max: 400 } });
+      expect(e.kept.length).toBeGreaterThanOrEqual(16);
+      expect(e.kept.length).toBeLessThanOrEqual(400);
+      const noText = await loadPipeline(dirs[0]!, { textVectors: () => undefined });
+      try {
+        const plain = await noText.generate({ ...req, budget: { keep: 64 } });
+        expect(plain.kept.length).toBe(64);
+      } finally {
+        noText.dispose();
+      }
+      await expect(p.generate({ ...req, budget: { keep: 8 }, method: 'no-such-method' })).rejects.toMatchObject({ code: 'E_UNKNOWN_METHOD' });
+    } finally {
+      p.dispose();
+    }
+  });
+});
