@@ -11,6 +11,10 @@ const COMMANDS: Record<string, { readonly summary: string; readonly load: () => 
     summary: 'prune the visual tokens of a real photo (MobileNetV2 24x24 grid) and show what was kept',
     load: async () => (await import('./commands/image.js')).imageCommand,
   },
+  layout: {
+    summary: 'visual token layout of a backbone (config.json) for one or more image sizes',
+    load: async () => (await import('./commands/layout.js')).layoutCommand,
+  },
   select: {
     summary: 'select visual tokens from .npy files: --visual V.npy [--text T.npy] (--keep|--ratio|--energy)',
     load: async () => (await import('./commands/select.js')).selectCommand,
@@ -19,7 +23,6 @@ const COMMANDS: Record<string, { readonly summary: string; readonly load: () => 
 
 /** Sub-commands contributed by other packages' work, loaded only when present in this build. */
 const OPTIONAL: Record<string, { readonly summary: string; readonly module: string; readonly exportName: string }> = {
-  layout: { summary: 'visual token layout of a backbone for an image size', module: './commands/layout.js', exportName: 'layoutCommand' },
   generate: { summary: 'run an LVLM checkpoint with pruning and report what it saved', module: './commands/generate.js', exportName: 'generateCommand' },
 };
 

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { useBackend, type BackendRequest } from '@resprune/tfjs-backends';
-import { select, type SelectOptions } from '@resprune/selector';
+import { mergeSelections } from '@resprune/backbones';
+import { select, type SelectionResult, type SelectOptions } from '@resprune/selector';
+import { finishBackboneSelection, prepareBackboneSelection } from './layout.js';
 import { budgetFromFlags } from '../budget.js';
 import { readMatrixNpy } from '../matrix-file.js';
 import { type CliIO, parseChoice, parseNumber, reportError, usageError } from '../io.js';
@@ -20,6 +22,15 @@ Selects visual tokens with ResPrune (method.md §2) from .npy files (float16/32/
   --backend B           auto | cpu | wasm | tensorflow (default auto)
   --repeat R            run the selection R times; ms.select is the best run, ms.runs all of them
   --json                print one JSON object on stdout
+
+Backbone-aware budgets (the kept tokens keep their place in the LLM input):
+  --config config.json  a Hugging Face config.json (llava, llava_next, qwen2_vl, qwen2_5_vl)
+  --preprocessor P.json its preprocessor_config.json (Qwen pixel bounds)
+  --image-size WxH      size of each image in the prompt (repeat for several images)
+  --policy P            global | per-view | per-crop (default global: one quota per image)
+  --newlines N          drop | keep | keep-rows | select (LLaVA-NeXT image_newline rule, default drop)
+  --min-tokens K        minimum tokens kept per image (default 1)
+  With --config, quotas are ceil(tokens x fraction) per unit and --json adds "positions" and "units".
 `;
 
 /** `resprune select`: see HELP. Exit 0 on success, 2 on bad input. */
@@ -42,6 +53,12 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
         'rank-tolerance': { type: 'string' },
         backend: { type: 'string' },
         repeat: { type: 'string' },
+        config: { type: 'string' },
+        preprocessor: { type: 'string' },
+        'image-size': { type: 'string', multiple: true },
+        policy: { type: 'string' },
+        newlines: { type: 'string' },
+        'min-tokens': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -65,43 +82,69 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
     const text = values.text === undefined ? undefined : await readMatrixNpy(values.text, '--text');
     const backend = await useBackend(backendName);
 
-    const options: SelectOptions = {
-      ...budget,
+    const backbone = prepareBackboneSelection(values, budget, visual.shape[0]);
+
+    const common = {
       ...(text === undefined ? {} : { text }),
       ...(alpha === undefined ? {} : { alpha }),
       normalize,
       ...(rankTolerance === undefined ? {} : { rankTolerance }),
+    };
+    const options: SelectOptions = {
+      ...budget,
+      ...common,
       ...(minKeep === undefined ? {} : { minKeep }),
       ...(maxKeep === undefined ? {} : { maxKeep }),
     };
+    const [n, d] = visual.shape;
     const runs: number[] = [];
-    let result = undefined as ReturnType<typeof select> | undefined;
+    let outcome: Outcome | undefined;
     for (let r = 0; r < repeat; r++) {
       const t0 = performance.now();
-      result = select(visual, options);
+      if (backbone === undefined) {
+        const result = select(visual, options);
+        outcome = { kept: Array.from(result.kept), order: Array.from(result.order), scores: Array.from(result.scores), energy: Array.from(result.energy), method: result.method };
+      } else {
+        // One selection per unit of the backbone's plan (an image, a view or a crop), each on its own rows.
+        const perUnit = backbone.plan.units.map((unit) => select(gatherRows(visual.data, d, unit.candidates), { ...common, ...unit.budget } as SelectOptions));
+        const merged = finishBackboneSelection(backbone, mergeSelections(backbone.plan, perUnit.map((u) => u.order)));
+        outcome = {
+          method: perUnit[0]?.method ?? 'resprune',
+          kept: merged.kept,
+          order: perUnit.flatMap((u, k) => Array.from(u.order, (i) => backbone.plan.units[k]!.candidates[i]!)),
+          scores: perUnit.flatMap((u) => Array.from(u.scores)),
+          energy: perUnit.flatMap((u) => Array.from(u.energy)),
+          positions: merged.positions,
+          units: unitSummaries(backbone.plan.units, perUnit),
+        };
+      }
       runs.push(performance.now() - t0);
     }
-    const out = result!;
+    const out = outcome!;
     const best = Math.min(...runs);
-    const [n, d] = visual.shape;
     if (values.json) {
       const json = {
         method: out.method,
         n,
         d,
-        kept: Array.from(out.kept),
-        order: Array.from(out.order),
-        scores: Array.from(out.scores),
-        energy: Array.from(out.energy),
+        kept: out.kept,
+        order: out.order,
+        scores: out.scores,
+        energy: out.energy,
         ms: { select: round(best), ...(repeat > 1 ? { runs: runs.map(round) } : {}) },
         backend,
+        ...(backbone === undefined
+          ? {}
+          : { backbone: backbone.adapter.id, positions: out.positions, units: out.units }),
       };
       io.stdout(`${JSON.stringify(json)}\n`);
     } else {
       const captured = out.energy.length > 0 ? out.energy[out.energy.length - 1]! : 0;
       io.stdout(
         [
-          `resprune: kept ${out.kept.length} of ${n} tokens (d=${d}) on ${backend}, captured energy ${(captured * 100).toFixed(2)} %, select ${round(best)} ms`,
+          `resprune: kept ${out.kept.length} of ${n} tokens (d=${d}) on ${backend}` +
+            (backbone === undefined ? `, captured energy ${(captured * 100).toFixed(2)} %` : ` for ${backbone.adapter.id} in ${backbone.plan.units.length} unit(s)`) +
+            `, select ${round(best)} ms`,
           `kept:  ${preview(out.kept)}`,
           `order: ${preview(out.order)}`,
           '',
@@ -112,6 +155,44 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
   } catch (error) {
     return reportError(error, io, 'select');
   }
+}
+
+/** What one selection produced, with or without a backbone plan. */
+interface Outcome {
+  readonly method: string;
+  readonly kept: number[];
+  readonly order: number[];
+  readonly scores: number[];
+  readonly energy: number[];
+  readonly positions?: number[] | number[][];
+  readonly units?: UnitSummary[];
+}
+
+/** One unit of a backbone plan in the JSON output; `start`/`length` index into `order`, `scores` and `energy`. */
+interface UnitSummary {
+  readonly label: string;
+  readonly tokens: number;
+  readonly kept: number;
+  readonly start: number;
+  readonly length: number;
+  readonly energy: number;
+}
+
+function unitSummaries(units: ReadonlyArray<{ readonly label: string; readonly candidates: readonly number[] }>, results: readonly SelectionResult[]): UnitSummary[] {
+  let start = 0;
+  return units.map((unit, k) => {
+    const r = results[k]!;
+    const summary = { label: unit.label, tokens: unit.candidates.length, kept: r.kept.length, start, length: r.order.length, energy: r.energy.length > 0 ? r.energy[r.energy.length - 1]! : 0 };
+    start += r.order.length;
+    return summary;
+  });
+}
+
+/** Copies the given rows of a row-major [N, d] matrix into a new [rows.length, d] matrix. */
+function gatherRows(data: Float32Array, d: number, rows: readonly number[]): { data: Float32Array; shape: readonly [number, number] } {
+  const out = new Float32Array(rows.length * d);
+  rows.forEach((row, k) => out.set(data.subarray(row * d, row * d + d), k * d));
+  return { data: out, shape: [rows.length, d] };
 }
 
 function round(ms: number): number {
