@@ -316,7 +316,7 @@ function showOutcome(outcome: SelectionOutcome): void {
   ui.summary.textContent =
     `${methodLabel(outcome.method)} kept ${k} of ${active.n} tokens (${((100 * k) / active.n).toFixed(1)} %, ${budgetText}), ` +
     `captured energy ${(100 * captured).toFixed(1)} %.`;
-  ui.summary.dataset['kept'] = String(k);
+  Object.assign(ui.summary.dataset, { kept: String(k), method: outcome.method, n: String(active.n), source: active.source, photo: state.photo?.name ?? '' });
   drawEnergy(ui.energyPlot, outcome.energy, 'energy' in b ? b.energy : undefined);
   ui.timeSelect.textContent = `${seconds(outcome.ms)} (${methodLabel(outcome.method)}, ${active.n} × ${active.d}, in a Web Worker)`;
   ui.stage.dataset['state'] = 'ready';

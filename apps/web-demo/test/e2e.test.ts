@@ -1,0 +1,305 @@
+/**
+ * End-to-end test of the built web demo in a real browser: Debian's chromium driven by
+ * playwright-core, against `dist/` served on 127.0.0.1 by a plain static server (no cross-origin
+ * isolation, so the single-threaded wasm fallback is what runs). Screenshots go to
+ * `test-artifacts/`. Skips, saying why, when /usr/bin/chromium is not installed.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeNpy } from '@resprune/npy';
+import { startStaticServer, type StaticServer } from './static-server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const here = dirname(fileURLToPath(import.meta.url));
+const app = join(here, '..');
+const dist = join(app, 'dist');
+const artifacts = join(app, 'test-artifacts');
+const hasChromium = existsSync(CHROMIUM);
+const SKIP_REASON = `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+if (!hasChromium) console.warn(`web-demo e2e skipped: ${SKIP_REASON}`);
+
+/** A deterministic PRNG (mulberry32), so the fixtures are the same on every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussian(n: number, seed: number): Float32Array {
+  const next = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
+  return out;
+}
+
+/** A file for `setInputFiles`. */
+function file(name: string, bytes: Uint8Array, mimeType = 'application/octet-stream'): { name: string; mimeType: string; buffer: Buffer } {
+  return { name, mimeType, buffer: Buffer.from(bytes) };
+}
+
+describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipped: ${SKIP_REASON})`}`, () => {
+  let server: StaticServer;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const foreignRequests: string[] = [];
+
+  const shot = async (name: string): Promise<Buffer> => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+  const stageShot = async (name: string): Promise<Buffer> => page.locator('#stage').screenshot({ path: join(artifacts, `${name}.png`) });
+  const keptCells = (): Promise<number> => page.locator('#grid .cell.kept').count();
+  const errorText = async (): Promise<string> => ((await page.locator('#error').isVisible()) ? ((await page.locator('#error-text').textContent()) ?? '') : '');
+
+  /** Waits for a shown selection matching the expectations (any field left out is not checked). */
+  async function waitForSelection(expected: { kept?: number; method?: string; photo?: string; source?: string; n?: number }): Promise<void> {
+    await page.waitForFunction(
+      (e) => {
+        const s = document.getElementById('summary')?.dataset;
+        const grid = document.getElementById('grid')?.dataset;
+        if (s === undefined || grid === undefined || s['kept'] === undefined) return false;
+        return (
+          (e.kept === undefined || (s['kept'] === String(e.kept) && grid['kept'] === String(e.kept))) &&
+          (e.method === undefined || s['method'] === e.method) &&
+          (e.photo === undefined || s['photo'] === e.photo) &&
+          (e.source === undefined || s['source'] === e.source) &&
+          (e.n === undefined || s['n'] === String(e.n))
+        );
+      },
+      expected,
+      { timeout: 60_000 },
+    );
+  }
+
+  async function setBudget(kind: 'keep' | 'ratio' | 'energy', value: number): Promise<void> {
+    await page.check(`input[name="budget-kind"][value="${kind}"]`);
+    await page.fill('#budget-value', String(value));
+  }
+
+  async function expectError(code: string): Promise<string> {
+    await page.waitForFunction((c) => document.getElementById('error-text')?.textContent?.startsWith(`${c}:`) === true, code, { timeout: 15_000 });
+    return errorText();
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(join(dist, 'index.html'))) {
+      throw new Error(`${dist}/index.html is missing: build the demo first (pnpm --filter @resprune/example-web build, or pnpm turbo run build)`);
+    }
+    mkdirSync(artifacts, { recursive: true });
+    server = await startStaticServer(dist);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('request', (r) => {
+      const url = r.url();
+      if (!url.startsWith(server.url) && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('loads, extracts the default photo with MobileNetV2 in a worker and shows a ResPrune selection', async () => {
+    await page.goto(server.url);
+    await waitForSelection({ kept: 128, method: 'resprune', photo: 'dog.jpg', source: 'mobilenet', n: 576 });
+    expect(await keptCells()).toBe(128);
+    expect(await page.locator('#grid .cell').count()).toBe(576);
+    expect(await page.locator('#status').textContent()).toMatch(/MobileNetV2 ready on TensorFlow\.js (wasm|webgl|webgpu)/);
+    // no cross-origin isolation on a plain static server: the single-threaded fallback runs
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+    const workers = page.workers().map((w) => w.url());
+    expect(workers.some((u) => u.includes('select-worker'))).toBe(true);
+    expect(workers.some((u) => u.includes('features-worker'))).toBe(true);
+    expect(await page.locator('#time-select').textContent()).toMatch(/ms|s \(/);
+    expect(await page.locator('#energy-plot polyline').count()).toBe(1);
+    await shot('01-loaded');
+  });
+
+  it('picks a shared photo and runs a selection at two budgets', async () => {
+    await page.click('button.example[data-file="horses.jpg"]');
+    await waitForSelection({ kept: 128, photo: 'horses.jpg', source: 'mobilenet' });
+    expect(await page.locator('button.example[data-file="horses.jpg"]').getAttribute('aria-pressed')).toBe('true');
+
+    await setBudget('keep', 48);
+    await waitForSelection({ kept: 48, photo: 'horses.jpg' });
+    expect(await keptCells()).toBe(48);
+    const smallSet = await page.locator('#grid .cell.kept').evaluateAll((cells) => cells.map((c) => Number((c as HTMLElement).dataset['index'])));
+    const small = await stageShot('02-horses-keep-48');
+
+    await setBudget('keep', 200);
+    await waitForSelection({ kept: 200, photo: 'horses.jpg' });
+    expect(await keptCells()).toBe(200);
+    const big = await stageShot('03-horses-keep-200');
+    expect(Buffer.compare(small, big)).not.toBe(0);
+    // the greedy is deterministic: the first 48 picks at K = 200 are exactly the K = 48 selection
+    const firstPicks = await page
+      .locator('#grid .cell.kept')
+      .evaluateAll((cells) => cells.filter((c) => Number((c as HTMLElement).dataset['rank']) <= 48).map((c) => Number((c as HTMLElement).dataset['index'])));
+    expect(firstPicks.sort((a, b) => a - b)).toEqual(smallSet.sort((a, b) => a - b));
+
+    // ratio: round(0.1 × 576) = 58 tokens
+    await setBudget('ratio', 0.1);
+    await waitForSelection({ kept: 58 });
+    // energy: the fewest picks whose captured energy reaches τ
+    await setBudget('energy', 0.6);
+    await page.waitForFunction(() => document.getElementById('summary')?.textContent?.includes('energy τ = 0.6') === true);
+    const summary = (await page.locator('#summary').textContent()) ?? '';
+    const captured = Number(/captured energy ([\d.]+) %/.exec(summary)?.[1]);
+    expect(captured).toBeGreaterThanOrEqual(60);
+    expect(await page.locator('#energy-plot line.target').count()).toBe(1);
+    await setBudget('keep', 96);
+    await waitForSelection({ kept: 96 });
+  });
+
+  it('runs every method the selector registry reports', async () => {
+    const names = await page.locator('#method option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(names).toContain('resprune');
+    for (const name of names) {
+      await page.selectOption('#method', name);
+      await waitForSelection({ kept: 96, method: name });
+      expect(await keptCells()).toBe(96);
+    }
+    await page.selectOption('#method', 'resprune');
+    await waitForSelection({ kept: 96, method: 'resprune' });
+  });
+
+  it('shows the pick order on hover and from the keyboard', async () => {
+    const first = page.locator('#grid .cell.kept[data-rank="1"]');
+    await first.hover();
+    await expect.poll(() => page.locator('#token-info').textContent()).toMatch(/kept, picked 1st of 96/);
+    expect(await page.locator('#tip').textContent()).toBe('#1');
+    await page.locator('#grid').focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.locator('#token-info').textContent()).toMatch(/^Token \d+ \(row \d+, column \d+\): (kept|dropped)/);
+    await page.check('#show-numbers');
+    await expect.poll(() => first.textContent()).toBe('1');
+    await stageShot('04-pick-order');
+    await page.uncheck('#show-numbers');
+  });
+
+  it('loads LVLM tokens and text vectors from .npy files', async () => {
+    const n = 144;
+    const d = 32;
+    const visual = gaussian(n * d, 7);
+    const text = gaussian(2 * d, 11);
+    await page.click('#npy-panel summary');
+    await page.setInputFiles('#npy-visual', file('llava-visual.npy', writeNpy(visual, [n, d])));
+    await setBudget('keep', 20);
+    await waitForSelection({ kept: 20, source: 'npy', n });
+    expect(await page.locator('#grid').getAttribute('data-rows')).toBe('12');
+    expect(await page.locator('#grid').getAttribute('data-cols')).toBe('12');
+    expect(await page.locator('#grid .cell').count()).toBe(n);
+    expect(await keptCells()).toBe(20);
+
+    await page.setInputFiles('#npy-text', file('llava-text.npy', writeNpy(text, [2, d])));
+    await expect.poll(() => page.locator('#npy-info').textContent()).toMatch(/M = 2 text vectors/);
+    await page.fill('#alpha-value', '0');
+    await waitForSelection({ kept: 20, source: 'npy' });
+    await page.waitForFunction(() => document.getElementById('time-select')?.textContent !== 'selecting…');
+    const noText = await page.locator('#grid .cell.kept').evaluateAll((cs) => cs.map((c) => (c as HTMLElement).dataset['index']).join());
+    await page.fill('#alpha-value', '4');
+    await page.waitForFunction(
+      (before) => {
+        const now = [...document.querySelectorAll<HTMLElement>('#grid .cell.kept')].map((c) => c.dataset['index']).join();
+        return document.getElementById('grid')?.dataset['kept'] === '20' && now !== before;
+      },
+      noText,
+      { timeout: 30_000 },
+    );
+    expect(await keptCells()).toBe(20);
+    await stageShot('05-npy-tokens');
+
+    // a 16 × 9 grid for the same 144 tokens
+    await page.fill('#grid-rows', '9');
+    await page.fill('#grid-cols', '16');
+    await page.locator('#grid-cols').dispatchEvent('change');
+    await page.waitForFunction(() => document.getElementById('grid')?.dataset['cols'] === '16');
+    await waitForSelection({ kept: 20, source: 'npy' });
+    await page.fill('#alpha-value', '1');
+  });
+
+  it('says clearly what is wrong with bad files, and keeps working', async () => {
+    const keptBefore = await keptCells();
+    const cases: { input: string; file: ReturnType<typeof file>; code: string; says: RegExp }[] = [
+      { input: '#file-input', file: file('notes.png', new TextEncoder().encode('this is not a picture'), 'image/png'), code: 'E_IMAGE_DECODE', says: /notes\.png is not an image/ },
+      { input: '#file-input', file: file('empty.jpg', new Uint8Array(0), 'image/jpeg'), code: 'E_IMAGE_DECODE', says: /empty/ },
+      { input: '#npy-visual', file: file('garbage.npy', new TextEncoder().encode('PK\u0003\u0004 a zip file, not npy')), code: 'E_NPY_FORMAT', says: /not a NumPy \.npy file/ },
+      { input: '#npy-visual', file: file('cube.npy', writeNpy(new Float32Array(24), [2, 3, 4])), code: 'E_SHAPE_MISMATCH', says: /shape \[2, 3, 4\]/ },
+      { input: '#npy-visual', file: file('ints.npy', writeNpy(new Int32Array(12), [4, 3])), code: 'E_DTYPE', says: /float16, float32 or float64/ },
+      { input: '#npy-visual', file: file('nan.npy', writeNpy(Float32Array.from({ length: 64 }, (_, i) => (i === 37 ? Number.NaN : i)), [16, 4])), code: 'E_NON_FINITE', says: /row 9, column 1 is NaN/ },
+      { input: '#npy-text', file: file('text-d8.npy', writeNpy(new Float32Array(16).fill(1), [2, 8])), code: 'E_SHAPE_MISMATCH', says: /d = 8 .* d = 32/ },
+      { input: '#file-input', file: file('truncated.npy', writeNpy(new Float32Array(64), [16, 4]).subarray(0, 100)), code: 'E_NPY_FORMAT', says: /truncated\.npy/ },
+    ];
+    let i = 0;
+    for (const c of cases) {
+      if (await page.locator('#error').isVisible()) await page.click('#error-dismiss');
+      expect(await page.locator('#error').isVisible()).toBe(false);
+      await page.setInputFiles(c.input, c.file);
+      const message = await expectError(c.code);
+      expect(message).toMatch(c.says);
+      // the page still shows the last good selection and still reacts
+      expect(await keptCells()).toBe(keptBefore);
+      if (i++ === 0) await shot('06-bad-image');
+    }
+    // a grid that does not match the token count
+    await page.fill('#grid-rows', '5');
+    await page.locator('#grid-rows').dispatchEvent('change');
+    expect(await expectError('E_SHAPE_MISMATCH')).toMatch(/does not match the 144 visual tokens/);
+    // a budget the selector rejects
+    await page.fill('#budget-value', '0');
+    expect(await expectError('E_BUDGET')).toMatch(/keep/);
+    await shot('07-bad-budget');
+    // and a good budget afterwards: the selection updates and the error goes away
+    await page.fill('#budget-value', '30');
+    await waitForSelection({ kept: 30, source: 'npy' });
+    await expect.poll(() => page.locator('#error').isVisible()).toBe(false);
+  });
+
+  it('goes back to MobileNetV2 tokens and fits a narrow screen', async () => {
+    await page.click('#use-mobilenet');
+    await waitForSelection({ kept: 30, source: 'mobilenet', photo: 'horses.jpg', n: 576 });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(100);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    // every form control has a label
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')]
+        .filter((el) => el.type !== 'hidden' && el.labels?.length === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+        .map((el) => el.id || el.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+    await shot('08-narrow');
+  });
+
+  it('downloaded nothing from outside the page and raised no page errors', () => {
+    expect(foreignRequests).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+// Keep the artifacts folder discoverable even when skipped.
+if (!hasChromium && existsSync(app)) {
+  mkdirSync(artifacts, { recursive: true });
+  writeFileSync(join(artifacts, 'SKIPPED.txt'), `web-demo e2e skipped: ${SKIP_REASON}\n`);
+}
