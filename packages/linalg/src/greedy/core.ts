@@ -105,6 +105,9 @@ export function runResidualGreedy(src: GramRowSource, weights: Float64Array, par
   const capacity = B > 1 ? 2 * B : 0;
   const slots = new Float64Array(capacity * n);
   const slotToken = new Int32Array(capacity).fill(-1);
+  /** Directions already projected out of a cached row (a multiple of 4, see projectGroups). */
+  const slotProgress = new Int32Array(capacity);
+  const blockTokens = new Int32Array(1);
   const tokenSlot = new Int32Array(n).fill(-1);
   const blockOut = new Float64Array(B * n);
   const candIdx = new Int32Array(B);
@@ -149,7 +152,7 @@ export function runResidualGreedy(src: GramRowSource, weights: Float64Array, par
     return m;
   };
 
-  const store = (i: number, row: Float64Array): void => {
+  const store = (i: number, row: Float64Array, progress: number): void => {
     let slot = -1;
     let worst = Infinity;
     let worstSlot = -1;
@@ -173,30 +176,45 @@ export function runResidualGreedy(src: GramRowSource, weights: Float64Array, par
     }
     slots.set(row, slot * n);
     slotToken[slot] = i;
+    slotProgress[slot] = progress;
     tokenSlot[i] = slot;
   };
 
-  const gramRow = (j: number): Float64Array => {
+  /**
+   * Fills `acc` with g_j· − Σ_{s<nDirs} C[s, j]·C[s, ·], the numerator of the new direction's
+   * coefficients. Projections are applied in aligned groups of four directions and then one by one
+   * (see projectGroups); a block of speculative rows gets its groups applied together while C is
+   * read once, and a cached row later only needs the directions added since. Every entry sees the
+   * same operations in the same order as in one-row-at-a-time evaluation, so results are
+   * bit-identical for every block size.
+   */
+  const projectedRow = (j: number): void => {
     if (pendingFree >= 0) {
       slotToken[pendingFree] = -1;
       pendingFree = -1;
     }
+    const aligned = nDirs - (nDirs % 4);
     const s = tokenSlot[j]!;
     if (s >= 0) {
       cacheHits++;
       tokenSlot[j] = -1;
       pendingFree = s;
-      return slots.subarray(s * n, (s + 1) * n);
+      acc.set(slots.subarray(s * n, (s + 1) * n));
+      blockTokens[0] = j;
+      projectGroups(acc, 1, blockTokens, C, slotProgress[s]!, aligned, n);
+    } else {
+      const m = speculate(j);
+      const block = new Int32Array(m + 1);
+      block[0] = j;
+      block.set(candIdx.subarray(0, m), 1);
+      src.gramRows(block, blockOut);
+      gramRows += m + 1;
+      gramBlocks++;
+      projectGroups(blockOut, m + 1, block, C, 0, aligned, n);
+      for (let b = 1; b <= m; b++) store(block[b]!, blockOut.subarray(b * n, (b + 1) * n), aligned);
+      acc.set(blockOut.subarray(0, n));
     }
-    const m = speculate(j);
-    const block = new Int32Array(m + 1);
-    block[0] = j;
-    block.set(candIdx.subarray(0, m), 1);
-    src.gramRows(block, blockOut);
-    gramRows += m + 1;
-    gramBlocks++;
-    for (let b = 1; b <= m; b++) store(block[b]!, blockOut.subarray(b * n, (b + 1) * n));
-    return blockOut.subarray(0, n);
+    projectSingles(acc, j, C, aligned, nDirs, n);
   };
 
   // ---- exact residual of token j against the current span ---------------------------------------
@@ -246,9 +264,7 @@ export function runResidualGreedy(src: GramRowSource, weights: Float64Array, par
 
   /** Adds x_j's residual direction to the span; returns the weighted energy it captured. */
   const addDirection = (j: number): number => {
-    const row = gramRow(j);
-    acc.set(row);
-    subtractProjections(acc, C, j, nDirs, n);
+    projectedRow(j);
     const ej = E[j]!;
     const sj = Math.sqrt(ej);
     const base = nDirs * n;
@@ -360,23 +376,73 @@ function argmaxScore(w: Float64Array, E: Float64Array, picked: Uint8Array, n: nu
   return j;
 }
 
-/** acc ← acc − Σ_{q < nDirs} C[q, j] · C[q, ·] (the projections of x_j onto earlier directions). */
-function subtractProjections(acc: Float64Array, C: Float64Array, j: number, nDirs: number, n: number): void {
-  // Four directions per sweep: acc is loaded and stored once per four coefficient rows, which
-  // roughly halves the memory traffic of this O(n·t) step (it dominates for large K).
-  let q = 0;
-  for (; q + 4 <= nDirs; q += 4) {
+/**
+ * rows[b] ← rows[b] − Σ_q C[q, toks[b]]·C[q, ·] over directions q in [from, to), four at a time
+ * (to − from is a multiple of 4). Each entry is updated as
+ * `r − (c0·x0 + c1·x1 + (c2·x2 + c3·x3))`, the same expression for one row or many; with many rows
+ * each coefficient row of C is read once for all of them, which is what makes speculative blocks
+ * cheap: this O(n·t) step is memory-bound and dominates for large K.
+ */
+function projectGroups(rows: Float64Array, m: number, toks: Int32Array, C: Float64Array, from: number, to: number, n: number): void {
+  for (let q = from; q < to; q += 4) {
     const b0 = q * n;
     const b1 = b0 + n;
     const b2 = b1 + n;
     const b3 = b2 + n;
-    const c0 = C[b0 + j]!;
-    const c1 = C[b1 + j]!;
-    const c2 = C[b2 + j]!;
-    const c3 = C[b3 + j]!;
-    for (let i = 0; i < n; i++) acc[i] = acc[i]! - (c0 * C[b0 + i]! + c1 * C[b1 + i]! + (c2 * C[b2 + i]! + c3 * C[b3 + i]!));
+    let b = 0;
+    // several rows per sweep: the four coefficient rows of C are loaded once for up to four rows
+    for (; b + 4 <= m; b += 4) {
+      const j = toks[b]!;
+      const k = toks[b + 1]!;
+      const l = toks[b + 2]!;
+      const h = toks[b + 3]!;
+      const c0 = C[b0 + j]!, c1 = C[b1 + j]!, c2 = C[b2 + j]!, c3 = C[b3 + j]!;
+      const e0 = C[b0 + k]!, e1 = C[b1 + k]!, e2 = C[b2 + k]!, e3 = C[b3 + k]!;
+      const f0 = C[b0 + l]!, f1 = C[b1 + l]!, f2 = C[b2 + l]!, f3 = C[b3 + l]!;
+      const g0 = C[b0 + h]!, g1 = C[b1 + h]!, g2 = C[b2 + h]!, g3 = C[b3 + h]!;
+      const r = b * n;
+      const t = r + n;
+      const u = t + n;
+      const v = u + n;
+      for (let i = 0; i < n; i++) {
+        const x0 = C[b0 + i]!;
+        const x1 = C[b1 + i]!;
+        const x2 = C[b2 + i]!;
+        const x3 = C[b3 + i]!;
+        rows[r + i] = rows[r + i]! - (c0 * x0 + c1 * x1 + (c2 * x2 + c3 * x3));
+        rows[t + i] = rows[t + i]! - (e0 * x0 + e1 * x1 + (e2 * x2 + e3 * x3));
+        rows[u + i] = rows[u + i]! - (f0 * x0 + f1 * x1 + (f2 * x2 + f3 * x3));
+        rows[v + i] = rows[v + i]! - (g0 * x0 + g1 * x1 + (g2 * x2 + g3 * x3));
+      }
+    }
+    for (; b + 2 <= m; b += 2) {
+      const j = toks[b]!;
+      const k = toks[b + 1]!;
+      const c0 = C[b0 + j]!, c1 = C[b1 + j]!, c2 = C[b2 + j]!, c3 = C[b3 + j]!;
+      const e0 = C[b0 + k]!, e1 = C[b1 + k]!, e2 = C[b2 + k]!, e3 = C[b3 + k]!;
+      const r = b * n;
+      const t = r + n;
+      for (let i = 0; i < n; i++) {
+        const x0 = C[b0 + i]!;
+        const x1 = C[b1 + i]!;
+        const x2 = C[b2 + i]!;
+        const x3 = C[b3 + i]!;
+        rows[r + i] = rows[r + i]! - (c0 * x0 + c1 * x1 + (c2 * x2 + c3 * x3));
+        rows[t + i] = rows[t + i]! - (e0 * x0 + e1 * x1 + (e2 * x2 + e3 * x3));
+      }
+    }
+    if (b < m) {
+      const j = toks[b]!;
+      const c0 = C[b0 + j]!, c1 = C[b1 + j]!, c2 = C[b2 + j]!, c3 = C[b3 + j]!;
+      const r = b * n;
+      for (let i = 0; i < n; i++) rows[r + i] = rows[r + i]! - (c0 * C[b0 + i]! + c1 * C[b1 + i]! + (c2 * C[b2 + i]! + c3 * C[b3 + i]!));
+    }
   }
-  for (; q < nDirs; q++) {
+}
+
+/** acc ← acc − C[q, j]·C[q, ·] for each direction q in [from, to), one at a time. */
+function projectSingles(acc: Float64Array, j: number, C: Float64Array, from: number, to: number, n: number): void {
+  for (let q = from; q < to; q++) {
     const cq = C[q * n + j]!;
     if (cq === 0) continue;
     const base = q * n;
