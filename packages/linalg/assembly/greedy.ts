@@ -72,6 +72,7 @@ export function heapBase(): usize {
 /** Bytes the control block occupies; layout() starts after it. */
 export const CONTROL_BYTES: i32 = 1024;
 const MAX_BATCH = 16;
+const START_BATCH = 8;
 
 // ---- per-thread state (globals are per instance, i.e. per thread) ----------------------------
 let ctl: usize = 0;
@@ -244,12 +245,44 @@ function barrier(): bool {
   );
 }
 
-/** out_r[i + c] = row_r · x_{i+c}, r < 4, c < 2. */
+/** out_r[i + c] = row_r · x_{i+c}, r < 4, c < 2. The loop is unrolled twice (same summation order). */
 function k4x2(p0: usize, p1: usize, p2: usize, p3: usize, a0: usize, a1: usize, o0: usize, o1: usize, o2: usize, o3: usize, i: i32): void {
   let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
   let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
   const end = rowBytes;
-  for (let o: usize = 0; o < end; o += 16) {
+  const end2 = end & ~(<usize>31);
+  let o: usize = 0;
+  for (; o < end2; o += 32) {
+    let x0 = v128.load(a0 + o);
+    let x1 = v128.load(a1 + o);
+    let v = v128.load(p0 + o);
+    s00 = f32x4.add(s00, f32x4.mul(v, x0));
+    s01 = f32x4.add(s01, f32x4.mul(v, x1));
+    v = v128.load(p1 + o);
+    s10 = f32x4.add(s10, f32x4.mul(v, x0));
+    s11 = f32x4.add(s11, f32x4.mul(v, x1));
+    v = v128.load(p2 + o);
+    s20 = f32x4.add(s20, f32x4.mul(v, x0));
+    s21 = f32x4.add(s21, f32x4.mul(v, x1));
+    v = v128.load(p3 + o);
+    s30 = f32x4.add(s30, f32x4.mul(v, x0));
+    s31 = f32x4.add(s31, f32x4.mul(v, x1));
+    x0 = v128.load(a0 + o, 16);
+    x1 = v128.load(a1 + o, 16);
+    v = v128.load(p0 + o, 16);
+    s00 = f32x4.add(s00, f32x4.mul(v, x0));
+    s01 = f32x4.add(s01, f32x4.mul(v, x1));
+    v = v128.load(p1 + o, 16);
+    s10 = f32x4.add(s10, f32x4.mul(v, x0));
+    s11 = f32x4.add(s11, f32x4.mul(v, x1));
+    v = v128.load(p2 + o, 16);
+    s20 = f32x4.add(s20, f32x4.mul(v, x0));
+    s21 = f32x4.add(s21, f32x4.mul(v, x1));
+    v = v128.load(p3 + o, 16);
+    s30 = f32x4.add(s30, f32x4.mul(v, x0));
+    s31 = f32x4.add(s31, f32x4.mul(v, x1));
+  }
+  if (o < end) {
     const x0 = v128.load(a0 + o);
     const x1 = v128.load(a1 + o);
     let v = v128.load(p0 + o);
@@ -792,6 +825,9 @@ export function run(c: usize, t: i32): i32 {
   const scores = gp(S_SCORES);
   const capt = gp(S_CAPTURED);
   let passes = 0, rows = 0, recomputes = 0;
+  // rows per pass adapt to how many picks the previous pass served (the same on every thread)
+  let curBatch = min(batch, START_BATCH);
+  let lastPass = -1;
   let count = 0;
   let exhaustedAt = -1;
   let captured: f64 = 0;
@@ -831,7 +867,13 @@ export function run(c: usize, t: i32): i32 {
     } else {
       let sl = slot;
       if (sl < 0) {
-        const cnt = planPass(j, Ecur, batch, cap);
+        if (lastPass >= 0) {
+          const served = s - lastPass;
+          if (served * 4 >= curBatch * 3) curBatch = min(curBatch * 2, batch);
+          else if (served * 4 < curBatch) curBatch = max(curBatch >> 1, min(batch, 4));
+        }
+        lastPass = s;
+        const cnt = planPass(j, Ecur, curBatch, cap);
         dotRows(cnt);
         passes++;
         rows += cnt;

@@ -17,7 +17,7 @@ const backend = inject('tfBackend');
 let engine: FastEngine;
 
 beforeAll(async () => {
-  engine = await createFastEngine({ mode: 'threads', threads: 2, warmUp: false });
+  engine = await createFastEngine({ mode: 'threads', threads: 2, threadsFrom: 0, warmUp: false });
 });
 afterAll(async () => {
   unregisterFastKernels();

@@ -42,8 +42,8 @@ beforeAll(async () => {
   const caps = await fastCapabilities();
   expect(caps.simd, 'Node 20 has WebAssembly SIMD').toBe(true);
   expect(caps.threads, 'Node 20 has worker_threads, SharedArrayBuffer and wasm threads').toBe(true);
-  engines['threads'] = await createFastEngine({ mode: 'threads', threads: 2, warmUp: false });
-  engines['threads-3'] = await createFastEngine({ mode: 'threads', threads: 3, batch: 3, cacheRows: 5, warmUp: false });
+  engines['threads'] = await createFastEngine({ mode: 'threads', threads: 2, threadsFrom: 0, warmUp: false });
+  engines['threads-3'] = await createFastEngine({ mode: 'threads', threads: 3, batch: 3, cacheRows: 5, threadsFrom: 0, warmUp: false });
   engines['single'] = await createFastEngine({ mode: 'single', warmUp: false });
   engines['js'] = await createFastEngine({ mode: 'js', warmUp: false });
 });
@@ -268,6 +268,7 @@ describe('fast selection: bad input', () => {
     await expect(createFastEngine({ batch: 4, cacheRows: 2 })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' });
     await expect(createFastEngine({ threads: 0 })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' });
     await expect(createFastEngine({ mode: 'gpu' as never })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' });
+    await expect(createFastEngine({ threadsFrom: -1 })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' });
     const e = await createFastEngine({ mode: 'threads', threads: 2, warmUp: false });
     await e.dispose();
     expectCode(() => e.select(x, 10, 4, { keep: 2 }), 'E_BACKEND');
@@ -281,7 +282,7 @@ describe('fast selection: threads never keep a process alive', () => {
     expect(existsSync(dist), `build the package first (pnpm exec tsc -b packages/linalg): ${dist}`).toBe(true);
     const script = `
       const { createFastEngine } = await import(${JSON.stringify(dist)});
-      const e = await createFastEngine({ mode: 'threads', threads: 2 });
+      const e = await createFastEngine({ mode: 'threads', threads: 2, threadsFrom: 0 });
       const x = new Float32Array(64 * 16).map((_, i) => Math.sin(i * 0.7));
       console.log(e.kind, e.select(x, 64, 16, { keep: 8 }).order.length);
     `;

@@ -38,7 +38,7 @@ const isNode = typeof G.process?.versions?.node === 'string';
 
 const PAGE = 65536;
 const MAX_PAGES = 32768; // 2 GiB
-const DEFAULT_BATCH = 8;
+const DEFAULT_BATCH = 16;
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 /** Decodes base64 without atob/Buffer (neither is in the ES lib). */
@@ -190,11 +190,12 @@ class WasmEngine implements FastEngine {
   readonly #ctl: number;
   readonly #batch: number;
   readonly #cacheRows: number;
+  readonly #threadsFrom: number;
   #workers: ThreadHandle[];
   #disposed = false;
   #workerError: string | undefined;
 
-  constructor(kind: FastEngineKind, memory: WasmMemory, ex: KernelExports, workers: ThreadHandle[], batch: number, cacheRows: number) {
+  constructor(kind: FastEngineKind, memory: WasmMemory, ex: KernelExports, workers: ThreadHandle[], batch: number, cacheRows: number, threadsFrom: number) {
     this.kind = kind;
     this.threads = workers.length + 1;
     this.#memory = memory;
@@ -203,6 +204,7 @@ class WasmEngine implements FastEngine {
     this.#ctl = align(ex.heapBase(), 64);
     this.#batch = batch;
     this.#cacheRows = cacheRows;
+    this.#threadsFrom = threadsFrom;
   }
 
   /** Records a helper-thread failure; the next selection runs single-threaded. */
@@ -218,7 +220,8 @@ class WasmEngine implements FastEngine {
     if (this.#disposed) throw new ResPruneError('E_BACKEND', 'fastSelect: this fast engine was disposed; create a new one with createFastEngine()');
     const c = checkSelect(visual, n, d, options);
     if (this.#workerError !== undefined && this.#workers.length > 0) this.#dropWorkers();
-    let out = this.#run(visual, c, this.#workers.length + 1);
+    const threads = c.n * c.d >= this.#threadsFrom ? this.#workers.length + 1 : 1;
+    let out = this.#run(visual, c, threads);
     if (out === 'aborted') {
       this.#dropWorkers();
       out = this.#run(visual, c, 1);
@@ -361,7 +364,7 @@ class JsEngine implements FastEngine {
 
 /** A small deterministic problem that runs every phase of the kernel, for warming up the JIT. */
 function warmUp(engine: FastEngine): void {
-  const n = 320;
+  const n = 512; // n × d = 2^18: the threaded path runs too
   const d = 512;
   const x = new Float32Array(n * d);
   let s = 12345;
@@ -403,9 +406,13 @@ export async function createFastEngine(options: FastEngineOptions = {}): Promise
   if (!Number.isInteger(batch) || batch < 1 || batch > 16) {
     throw new ResPruneError('E_INVALID_OPTION', `createFastEngine: batch must be an integer in [1, 16], got ${String(batch)}`);
   }
-  const cacheRows = options.cacheRows ?? 3 * batch;
+  const cacheRows = options.cacheRows ?? 2 * batch;
   if (!Number.isInteger(cacheRows) || cacheRows < batch) {
     throw new ResPruneError('E_INVALID_OPTION', `createFastEngine: cacheRows must be an integer ≥ batch (${batch}), got ${String(cacheRows)}`);
+  }
+  const threadsFrom = options.threadsFrom ?? 2 ** 18;
+  if (!Number.isFinite(threadsFrom) || threadsFrom < 0) {
+    throw new ResPruneError('E_INVALID_OPTION', `createFastEngine: threadsFrom must be a number ≥ 0, got ${String(options.threadsFrom)}`);
   }
   if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1 || options.threads > 64)) {
     throw new ResPruneError('E_INVALID_OPTION', `createFastEngine: threads must be an integer in [1, 64], got ${String(options.threads)}`);
@@ -430,13 +437,13 @@ export async function createFastEngine(options: FastEngineOptions = {}): Promise
       const workers = await Promise.all(
         Array.from({ length: want - 1 }, () => spawnThread(module, memory, (msg) => eng?.workerFailed(msg))),
       );
-      eng = new WasmEngine('wasm-threads', memory, inst.exports as KernelExports, workers, batch, cacheRows);
+      eng = new WasmEngine('wasm-threads', memory, inst.exports as KernelExports, workers, batch, cacheRows, threadsFrom);
       engine = eng;
     } else {
       const module = await wasm.compile(singleWasm());
       const memory = new wasm.Memory({ initial: 64 });
       const inst = await wasm.instantiate(module, { env: { memory } });
-      engine = new WasmEngine('wasm', memory, inst.exports as KernelExports, [], batch, cacheRows);
+      engine = new WasmEngine('wasm', memory, inst.exports as KernelExports, [], batch, cacheRows, threadsFrom);
     }
   }
   if (options.warmUp ?? true) warmUp(engine);

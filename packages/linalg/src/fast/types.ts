@@ -82,10 +82,18 @@ export interface FastEngineOptions {
   readonly mode?: 'auto' | 'threads' | 'single' | 'js';
   /** Threads including the calling one (default: the number of cores, at most 4). */
   readonly threads?: number;
-  /** Gram rows per pass over the tokens: the pick plus the next likely picks (default 8, 1..16). */
+  /**
+   * Most Gram rows per pass over the tokens: the pick plus the next likely picks (1..16, default 16).
+   * Passes start at 8 rows and double or halve with the share of rows the previous pass served.
+   */
   readonly batch?: number;
-  /** Gram rows kept between passes (default 3 × batch). */
+  /** Gram rows kept between passes (default 2 × batch). */
   readonly cacheRows?: number;
+  /**
+   * Smallest `n × d` that is split over threads (default 2^18); smaller problems run on the calling
+   * thread alone, where a per-pick barrier would cost more than it saves. Results are the same.
+   */
+  readonly threadsFrom?: number;
   /** Run a few small selections at creation so the JIT has optimised the kernel (default true). */
   readonly warmUp?: boolean;
 }

@@ -1,0 +1,231 @@
+#!/usr/bin/env node
+/**
+ * resprune-bench: times the ResPrune selection on every available implementation, side by side in
+ * one run on the same float32 inputs, next to a NumPy implementation of the same greedy and the
+ * CDPruner / DivPrune references (Python; PyTorch when available).
+ *
+ *   node apps/benchmark/dist/main.js [--suite peers,foundation,scaling] [--repeat 5] [--threads 2]
+ *        [--backends fast,fast-1t,tfjs-cpu,tfjs-wasm,tfjs-cpu+fast-kernel,tfjs-wasm+fast-kernel]
+ *        [--python PATH | --no-python] [--out report.md] [--svg scaling.svg] [--json] [--quick]
+ */
+import { execSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { createFastEngine } from '@resprune/linalg';
+import { meanPairwiseCosine, syntheticTokens } from './data.js';
+import { findPython, runPeers, type PeerResult } from './peers.js';
+import { fastRunner, firstDifference, sameSet, tfjsRunner, time, type Problem, type Runner, type Timing } from './runners.js';
+import { fitSlope, scalingSvg, type Series } from './scaling.js';
+
+interface Args {
+  suites: string[];
+  repeat: number;
+  threads: number;
+  backends: string[];
+  python: string | undefined;
+  noPython: boolean;
+  out: string | undefined;
+  svg: string | undefined;
+  json: boolean;
+  quick: boolean;
+}
+
+const ALL_BACKENDS = ['fast', 'fast-1t', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-cpu+fast-kernel', 'tfjs-wasm+fast-kernel'];
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { suites: ['peers', 'foundation'], repeat: 5, threads: 2, backends: ALL_BACKENDS, python: undefined, noPython: false, out: undefined, svg: undefined, json: false, quick: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--suite') a.suites = next().split(',');
+    else if (arg === '--repeat') a.repeat = Number(next());
+    else if (arg === '--threads') a.threads = Number(next());
+    else if (arg === '--backends') a.backends = next().split(',');
+    else if (arg === '--python') a.python = next();
+    else if (arg === '--no-python') a.noPython = true;
+    else if (arg === '--out') a.out = next();
+    else if (arg === '--svg') a.svg = next();
+    else if (arg === '--json') a.json = true;
+    else if (arg === '--quick') a.quick = true;
+    else if (arg === '--help' || arg === '-h') {
+      console.log('usage: resprune-bench [--suite peers,foundation,scaling] [--repeat R] [--threads T] [--backends list] [--python PATH|--no-python] [--out FILE.md] [--svg FILE.svg] [--json] [--quick]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg}`);
+  }
+  if (!Number.isInteger(a.repeat) || a.repeat < 1) throw new Error('--repeat must be an integer ≥ 1');
+  if (!Number.isInteger(a.threads) || a.threads < 1) throw new Error('--threads must be an integer ≥ 1');
+  for (const b of a.backends) if (!ALL_BACKENDS.includes(b)) throw new Error(`unknown backend ${b}; known: ${ALL_BACKENDS.join(', ')}`);
+  return a;
+}
+
+function machine(): Record<string, string> {
+  let model = cpus()[0]?.model ?? 'unknown';
+  try {
+    const l = execSync('lscpu', { encoding: 'utf8' });
+    model = /Model name:\s*(.+)/.exec(l)?.[1]?.trim() ?? model;
+  } catch {
+    /* lscpu missing: keep os.cpus() */
+  }
+  let load = '';
+  try {
+    load = execSync('cat /proc/loadavg', { encoding: 'utf8' }).trim();
+  } catch {
+    /* not Linux */
+  }
+  return { cpu: model, cores: String(cpus().length), memory: `${(totalmem() / 2 ** 30).toFixed(0)} GiB`, node: process.version, platform: `${process.platform} ${process.arch}`, loadavg: load };
+}
+
+const ms = (v: number | undefined): string => (v === undefined ? '–' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const mib = (b: number | undefined): string => (b === undefined ? '–' : (b / 2 ** 20).toFixed(1));
+const log = (s: string): void => {
+  process.stderr.write(s + '\n');
+};
+
+function problem(n: number, d: number, k: number, seed: number): Problem {
+  return { visual: syntheticTokens(n, d, seed), text: syntheticTokens(8, d, seed + 1000, 24), n, d, k };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const mach = machine();
+  log(`machine: ${mach['cpu']}, ${mach['cores']} cores, node ${mach['node']}, load ${mach['loadavg']}`);
+  const engine = await createFastEngine({ threads: args.threads });
+  const single = await createFastEngine({ mode: 'single' });
+  log(`fast engine: ${engine.kind} × ${engine.threads}`);
+  const py = args.noPython ? { numpy: undefined, torch: undefined, notes: ['--no-python: Python references skipped.'] } : findPython(args.python);
+  for (const note of py.notes) log(`note: ${note}`);
+  const runners: Record<string, Runner> = {};
+  const pick = (name: string, make: () => Runner): void => {
+    if (args.backends.includes(name)) runners[name] = make();
+  };
+  pick('fast', () => fastRunner('fast', engine));
+  pick('fast-1t', () => fastRunner('fast-1t', single));
+  pick('tfjs-cpu', () => tfjsRunner('cpu', undefined));
+  pick('tfjs-wasm', () => tfjsRunner('wasm', undefined));
+  pick('tfjs-cpu+fast-kernel', () => tfjsRunner('cpu', engine));
+  pick('tfjs-wasm+fast-kernel', () => tfjsRunner('wasm', engine));
+  const md: string[] = [];
+  const json: Record<string, unknown> = { machine: mach, command: `node apps/benchmark/dist/main.js ${process.argv.slice(2).join(' ')}`.trim(), notes: py.notes };
+
+  // ---- the issue's three shapes against CDPruner and DivPrune -----------------------------------
+  if (args.suites.includes('peers')) {
+    const shapes = args.quick ? [[144, 512, 32, 0.7]] : [[576, 4096, 128, 0.7], [1296, 3584, 144, 0.35], [2880, 4096, 320, 0.5]];
+    const rows: Array<Record<string, unknown>> = [];
+    md.push('## ResPrune against the peers (CDPruner, DivPrune)', '');
+    const torch = py.torch !== undefined;
+    const peerNames = torch ? ['cdpruner-torch', 'divprune-torch'] : ['cdpruner-numpy', 'divprune-numpy'];
+    md.push(`| shape (N, d, K) | ResPrune fast, ${engine.threads} threads (ms) | ResPrune, 1 thread (ms) | CDPruner${torch ? ' (torch)' : ' (NumPy port)'} (ms) | DivPrune${torch ? ' (torch)' : ' (NumPy port)'} (ms) | ratio to CDPruner | target | peak wasm memory (MiB) | same picks as CDPruner (α=2, l2) |`);
+    md.push('|---|---|---|---|---|---|---|---|---|');
+    for (const [n, d, k, target] of shapes as Array<[number, number, number, number]>) {
+      const p = problem(n, d, k, 7);
+      log(`peers: N=${n} d=${d} K=${k} (mean pairwise cosine ${meanPairwiseCosine(p.visual, n, d).toFixed(2)})`);
+      const fast = await time(fastRunner('fast', engine), p, args.repeat);
+      const one = await time(fastRunner('fast-1t', single), p, args.repeat);
+      // CDPruner's selection equals ResPrune with alpha 2 and l2 rows (method.md): check the picks
+      const cdp = engine.select(p.visual, n, d, { keep: k, text: p.text, alpha: 2, normalize: 'l2' });
+      let peers: PeerResult | undefined;
+      const python = torch ? py.torch : py.numpy;
+      if (python !== undefined) peers = runPeers(python, p.visual, p.text, n, d, k, args.repeat, peerNames, args.threads);
+      const c = peers?.methods[peerNames[0]!];
+      const dv = peers?.methods[peerNames[1]!];
+      const ratio = c === undefined ? undefined : fast.ms / c.ms;
+      const same = c === undefined ? '–' : sameSet(cdp.order, c.order) ? 'yes' : 'no';
+      rows.push({ n, d, k, fast, single: one, cdpruner: c, divprune: dv, ratio, target, sameAsCdpruner: same, env: peers?.env });
+      md.push(`| ${n}, ${d}, ${k} | ${ms(fast.ms)} | ${ms(one.ms)} | ${ms(c?.ms)} | ${ms(dv?.ms)} | ${ratio === undefined ? '–' : ratio.toFixed(2) + '×'} | ≤ ${target}× | ${mib(fast.memoryBytes)} | ${same} |`);
+      log(`  fast ${ms(fast.ms)} ms [${fast.runs.map(ms).join(' ')}] ${JSON.stringify(fast.stats)}; 1t ${ms(one.ms)}; CDPruner ${ms(c?.ms)} [${c?.runs.map(ms).join(' ') ?? ''}]; DivPrune ${ms(dv?.ms)}; ratio ${ratio?.toFixed(3)}`);
+    }
+    json['peers'] = rows;
+    md.push('');
+  }
+
+  // ---- the foundation issue's grid on every backend, next to the NumPy greedy -------------------
+  if (args.suites.includes('foundation')) {
+    const grid = args.quick ? [[144, 512, [16, 32]]] : [[576, 4096, [64, 128, 192]], [2880, 4096, [160, 320, 640]]];
+    const names = Object.keys(runners);
+    md.push('## Every backend next to NumPy (same greedy, same inputs)', '');
+    md.push(`| N | d | K | ${names.map((b) => `${b} (ms)`).join(' | ')} | NumPy greedy (ms) | same picks as NumPy |`);
+    md.push(`|---|---|---|${names.map(() => '---|').join('')}---|---|`);
+    const rows: Array<Record<string, unknown>> = [];
+    for (const [n, d, ks] of grid as Array<[number, number, number[]]>) {
+      for (const k of ks) {
+        const p = problem(n, d, k, 11);
+        log(`foundation: N=${n} d=${d} K=${k}`);
+        const res: Record<string, Timing> = {};
+        for (const name of names) {
+          const slow = name.startsWith('tfjs-') && !name.endsWith('fast-kernel');
+          res[name] = await time(runners[name]!, p, slow ? Math.min(args.repeat, 3) : args.repeat, slow ? 5_000 : 20_000);
+          log(`  ${name}: ${ms(res[name]!.ms)} ms [${res[name]!.runs.map(ms).join(' ')}]`);
+        }
+        let numpy: PeerResult | undefined;
+        if (py.numpy !== undefined) numpy = runPeers(py.numpy, p.visual, p.text, n, d, k, Math.min(args.repeat, 3), ['numpy-greedy'], args.threads);
+        const np = numpy?.methods['numpy-greedy'];
+        const checks = names.map((b) => {
+          if (np === undefined) return undefined;
+          const at = firstDifference(res[b]!.order, np.order);
+          return at < 0 ? 'yes' : `differs at pick ${at}`;
+        });
+        const agree = checks.every((c) => c === 'yes') ? 'yes (all)' : names.map((b, i) => `${b}: ${checks[i] ?? '–'}`).join('; ');
+        if (np !== undefined) log(`  numpy-greedy: ${ms(np.ms)} ms [${np.runs.map(ms).join(' ')}]; same picks: ${agree}`);
+        rows.push({ n, d, k, ...Object.fromEntries(names.map((b) => [b, res[b]])), numpy: np, samePicks: agree });
+        md.push(`| ${n} | ${d} | ${k} | ${names.map((b) => ms(res[b]!.ms)).join(' | ')} | ${ms(np?.ms)} | ${np === undefined ? '–' : agree} |`);
+      }
+    }
+    json['foundation'] = rows;
+    md.push('');
+  }
+
+  // ---- scaling study of the fast path ------------------------------------------------------------
+  if (args.suites.includes('scaling')) {
+    const q = args.quick;
+    const plan: Array<{ variable: string; fixed: string; values: number[]; shape: (v: number) => [number, number, number] }> = [
+      { variable: 'N', fixed: 'd=4096, K=128', values: q ? [128, 256] : [288, 576, 1152, 2304], shape: (v) => [v, q ? 256 : 4096, q ? 32 : 128] },
+      { variable: 'K', fixed: 'N=2304, d=4096', values: q ? [16, 32] : [32, 64, 128, 256], shape: (v) => [q ? 256 : 2304, q ? 256 : 4096, v] },
+      { variable: 'd', fixed: 'N=1152, K=128', values: q ? [128, 256] : [1024, 2048, 4096, 8192], shape: (v) => [q ? 256 : 1152, v, q ? 32 : 128] },
+    ];
+    const series: Series[] = [];
+    md.push('## Scaling of the fast path', '');
+    md.push('| varied | fixed | points (value: ms) | fitted slope of log(ms) on log(value) |', '|---|---|---|---|');
+    for (const s of plan) {
+      const points: Array<{ x: number; ms: number }> = [];
+      for (const v of s.values) {
+        const [n, d, k] = s.shape(v);
+        const t = await time(fastRunner('fast', engine), problem(n, d, k, 21), args.repeat);
+        points.push({ x: v, ms: t.ms });
+        log(`scaling ${s.variable}=${v}: ${ms(t.ms)} ms`);
+      }
+      series.push({ variable: s.variable, fixed: s.fixed, points });
+      md.push(`| ${s.variable} | ${s.fixed} | ${points.map((p) => `${p.x}: ${ms(p.ms)}`).join(', ')} | ${fitSlope(points).slope.toFixed(2)} |`);
+    }
+    json['scaling'] = series.map((s) => ({ ...s, slope: fitSlope(s.points).slope }));
+    if (args.svg !== undefined) {
+      writeFileSync(args.svg, scalingSvg(series, `ResPrune fast path, ${engine.threads} threads, ${mach['cpu']}, node ${mach['node']}`));
+      log(`wrote ${args.svg}`);
+    }
+    md.push('');
+  }
+
+  await engine.dispose();
+  await single.dispose();
+  const header = [
+    `Machine: ${mach['cpu']}, ${mach['cores']} cores, ${mach['memory']}, ${mach['platform']}, Node ${mach['node']}; load average at start ${mach['loadavg']}.`,
+    `Command: \`${String(json['command'])}\`. Best of the runs in one process (first run after a warm-up).`,
+    ...py.notes.map((n) => `Note: ${n}`),
+    '',
+  ];
+  const report = [...header, ...md].join('\n');
+  if (args.out !== undefined) {
+    writeFileSync(args.out, report);
+    log(`wrote ${args.out}`);
+  }
+  if (args.json) console.log(JSON.stringify(json, (_, v: unknown) => (v instanceof Int32Array ? Array.from(v) : v), 1));
+  else console.log(report);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : String(e));
+  process.exit(1);
+});
