@@ -21,6 +21,25 @@ const hasChromium = existsSync(CHROMIUM);
 const SKIP_REASON = `${CHROMIUM} is not installed (apt-get install -y chromium)`;
 if (!hasChromium) console.warn(`web-demo e2e skipped: ${SKIP_REASON}`);
 
+// The callbacks given to page.evaluate / waitForFunction run in the browser. This file is type-checked
+// with Node settings (no DOM lib), so it declares the small DOM surface those callbacks use.
+interface PageElement {
+  readonly id: string;
+  readonly type?: string;
+  readonly outerHTML: string;
+  readonly textContent: string | null;
+  readonly dataset: Record<string, string | undefined>;
+  readonly labels?: { readonly length: number } | null;
+  getAttribute(name: string): string | null;
+}
+declare const document: {
+  getElementById(id: string): PageElement | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+  readonly documentElement: { readonly scrollWidth: number };
+};
+declare const window: { readonly innerWidth: number };
+declare const crossOriginIsolated: boolean;
+
 /** A deterministic PRNG (mulberry32), so the fixtures are the same on every run. */
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -143,7 +162,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     await setBudget('keep', 48);
     await waitForSelection({ kept: 48, photo: 'horses.jpg' });
     expect(await keptCells()).toBe(48);
-    const smallSet = await page.locator('#grid .cell.kept').evaluateAll((cells) => cells.map((c) => Number((c as HTMLElement).dataset['index'])));
+    const smallSet = await page.locator('#grid .cell.kept').evaluateAll((cells) => cells.map((c) => Number((c as unknown as PageElement).dataset['index'])));
     const small = await stageShot('02-horses-keep-48');
 
     await setBudget('keep', 200);
@@ -154,7 +173,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     // the greedy is deterministic: the first 48 picks at K = 200 are exactly the K = 48 selection
     const firstPicks = await page
       .locator('#grid .cell.kept')
-      .evaluateAll((cells) => cells.filter((c) => Number((c as HTMLElement).dataset['rank']) <= 48).map((c) => Number((c as HTMLElement).dataset['index'])));
+      .evaluateAll((cells) => cells.filter((c) => Number((c as unknown as PageElement).dataset['rank']) <= 48).map((c) => Number((c as unknown as PageElement).dataset['index'])));
     expect(firstPicks.sort((a, b) => a - b)).toEqual(smallSet.sort((a, b) => a - b));
 
     // ratio: round(0.1 × 576) = 58 tokens
@@ -172,7 +191,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
   });
 
   it('runs every method the selector registry reports', async () => {
-    const names = await page.locator('#method option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    const names = await page.locator('#method option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
     expect(names).toContain('resprune');
     for (const name of names) {
       await page.selectOption('#method', name);
@@ -216,11 +235,11 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     await page.fill('#alpha-value', '0');
     await waitForSelection({ kept: 20, source: 'npy' });
     await page.waitForFunction(() => document.getElementById('time-select')?.textContent !== 'selecting…');
-    const noText = await page.locator('#grid .cell.kept').evaluateAll((cs) => cs.map((c) => (c as HTMLElement).dataset['index']).join());
+    const noText = await page.locator('#grid .cell.kept').evaluateAll((cs) => cs.map((c) => (c as unknown as PageElement).dataset['index']).join());
     await page.fill('#alpha-value', '4');
     await page.waitForFunction(
       (before) => {
-        const now = [...document.querySelectorAll<HTMLElement>('#grid .cell.kept')].map((c) => c.dataset['index']).join();
+        const now = [...document.querySelectorAll('#grid .cell.kept')].map((c) => c.dataset['index']).join();
         return document.getElementById('grid')?.dataset['kept'] === '20' && now !== before;
       },
       noText,
@@ -284,7 +303,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     expect(overflow).toBeLessThanOrEqual(0);
     // every form control has a label
     const unlabelled = await page.evaluate(() =>
-      [...document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')]
+      [...document.querySelectorAll('input, select')]
         .filter((el) => el.type !== 'hidden' && el.labels?.length === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
         .map((el) => el.id || el.outerHTML),
     );
