@@ -11,6 +11,12 @@ export interface MethodInput {
   readonly visual: tf.Tensor2D;
   /** Tokens after the `normalize` transform `[tokens, hidden]` (the same tensor as `visual` for `'none'`). */
   readonly features: tf.Tensor2D;
+  /**
+   * `features = transform(visual) × featureScale`, a power of two: 1 except for `'center'` on
+   * magnitudes outside [2⁻³², 2³²], which are rescaled exactly to stay inside float32 range. A
+   * method reporting squared norms of `features` divides them by `featureScale²`.
+   */
+  readonly featureScale: number;
   /** Text vectors `[words, hidden]`, or `undefined` without text. */
   readonly text: tf.Tensor2D | undefined;
   /** Relevance r per method.md §2 item 1, `[tokens]` in (0, 1]; all ones without text. */

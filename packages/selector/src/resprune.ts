@@ -32,6 +32,9 @@ export const respruneMethod: SelectionMethod = {
       rankTolerance: input.rankTolerance,
       ...(input.energyTarget === undefined ? {} : { energyTarget: input.energyTarget, minPicks: input.minCount }),
     });
-    return { order: r.order, scores: r.scores, energy: r.energy };
+    // features may carry an exact power-of-two scale ('center' on extreme magnitudes): undo it
+    const unscale = 1 / (input.featureScale * input.featureScale);
+    const scores = unscale === 1 ? r.scores : Float64Array.from(r.scores, (v) => v * unscale);
+    return { order: r.order, scores, energy: r.energy };
   },
 };

@@ -133,6 +133,7 @@ export function selectWith(methodName: string, visual: MatrixInput, options: Sel
     const input: MethodInput = {
       visual: v.tensor,
       features: f.features,
+      featureScale: f.scale,
       text: t?.tensor,
       relevance,
       n,
@@ -154,9 +155,7 @@ export function selectWith(methodName: string, visual: MatrixInput, options: Sel
       if (reached >= 0) k = Math.min(k, Math.max(reached + 1, budget.minKeep));
     }
     const order = out.order.slice(0, k);
-    // scores of features scaled by f.scale (a power of two) are divided back exactly
-    const unscale = 1 / (f.scale * f.scale);
-    const scores = Float64Array.from(out.scores.subarray(0, k), (s) => s * unscale);
+    const scores = out.scores.slice(0, k);
     return {
       method: method.name,
       n,

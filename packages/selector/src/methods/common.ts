@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ResPruneError } from '@resprune/errors';
+import { transformFeatures } from '../transform.js';
+
+/** The operation name used in error messages, as {@link selectWith} words it. */
+export function opName(method: string): string {
+  return `selectWith('${method}')`;
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  return typeof value;
+}
+
+/** `E_INVALID_OPTION` naming the method, the option, what it must be and what came. */
+export function optionError(method: string, option: string, expected: string, value: unknown): ResPruneError {
+  return new ResPruneError('E_INVALID_OPTION', `${opName(method)}: option '${option}' must be ${expected}, got ${show(value)}`, {
+    details: { method, option, value: typeof value === 'object' ? show(value) : value },
+  });
+}
+
+/** Reads an optional integer option in `[min, max]`. */
+export function readInteger(method: string, options: Readonly<Record<string, unknown>>, name: string, fallback: number, min: number, max: number): number {
+  const v = options[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw optionError(method, name, `an integer in [${min}, ${max}]`, v);
+  }
+  return v;
+}
+
+/** Reads an optional finite number option in an interval given as text and a predicate. */
+export function readNumber(
+  method: string,
+  options: Readonly<Record<string, unknown>>,
+  name: string,
+  fallback: number,
+  interval: string,
+  ok: (v: number) => boolean,
+): number {
+  const v = options[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw optionError(method, name, `a finite number in ${interval}`, v);
+  return v;
+}
+
+/** Reads an optional string option from a fixed list. */
+export function readChoice<T extends string>(method: string, options: Readonly<Record<string, unknown>>, name: string, choices: readonly T[], fallback: T): T {
+  const v = options[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
+    throw optionError(method, name, `one of ${choices.map((c) => `'${c}'`).join(', ')}`, v);
+  }
+  return v as T;
+}
+
+/** `E_BUDGET` for methods whose selections at different sizes are not nested, so an energy budget has no meaning. */
+export function noEnergyBudget(method: string, why: string): ResPruneError {
+  return new ResPruneError(
+    'E_BUDGET',
+    `${opName(method)}: the energy budget is not supported: ${why}; give keep or ratio instead`,
+    { details: { method, budget: 'energy' } },
+  );
+}
+
+/**
+ * Unit rows `[tokens, hidden]` as a new tensor the caller must dispose (zero rows stay zero), the
+ * same l2 transform as `normalize: 'l2'`.
+ */
+export function unitRows(x: tf.Tensor2D): tf.Tensor2D {
+  const f = transformFeatures(x, 'l2');
+  return f.features;
+}
+
+/**
+ * Rows of the cosine matrix of unit rows `phi` against unit rows `other` (default `phi`):
+ * `out[b * m + i] = phi[rows[b]] · other[i]`, float32, read back to JavaScript.
+ */
+export function cosineRows(phi: tf.Tensor2D, rows: readonly number[] | Int32Array, other: tf.Tensor2D = phi): Float32Array {
+  if (rows.length === 0) return new Float32Array(0);
+  return tf.tidy(() => {
+    const idx = tf.tensor1d(Int32Array.from(rows), 'int32');
+    return tf.matMul(tf.gather(phi, idx), other, false, true);
+  }).dataSync() as Float32Array;
+}
+
+/** Rows per block when a method scans the whole `[tokens, tokens]` cosine matrix. */
+export const COSINE_BLOCK_ROWS = 256;
+
+/**
+ * The whole `[a rows, b rows]` cosine matrix of unit rows, computed in row blocks and read back
+ * to one JavaScript array (`a × b` float32 values).
+ */
+export function cosineMatrix(a: tf.Tensor2D, b: tf.Tensor2D): Float32Array {
+  const n = a.shape[0];
+  const m = b.shape[0];
+  const out = new Float32Array(n * m);
+  for (let start = 0; start < n; start += COSINE_BLOCK_ROWS) {
+    const size = Math.min(COSINE_BLOCK_ROWS, n - start);
+    const block = tf.tidy(() => tf.matMul(tf.slice(a, [start, 0], [size, -1]), b, false, true));
+    out.set(block.dataSync() as Float32Array, start * m);
+    block.dispose();
+  }
+  return out;
+}
+
+/** Index of the largest value among `candidate(i)`, ties to the lowest index; -1 when none. */
+export function argmax(values: ArrayLike<number>, candidate: (i: number) => boolean): number {
+  let best = -1;
+  for (let i = 0; i < values.length; i++) {
+    if (!candidate(i)) continue;
+    if (best < 0 || values[i]! > values[best]!) best = i;
+  }
+  return best;
+}
+
+/**
+ * Indices `0 … n−1` sorted by `key` descending, ties to the lowest index (a stable order).
+ */
+export function rankDescending(key: ArrayLike<number>): number[] {
+  return Array.from({ length: key.length }, (_, i) => i).sort((a, b) => key[b]! - key[a]! || a - b);
+}
