@@ -48,6 +48,7 @@ const S_RED = 33;
 const S_PRIV = 34;
 const S_PRIV_STRIDE = 35;
 const S_END = 36;
+const S_TDOT = 37; // f64 [M, N] text · token dot products
 // outputs
 const S_COUNT = 40; // picks made
 const S_EXHAUSTED_AT = 41; // first filled slot, or -1
@@ -149,6 +150,8 @@ export function layout(c: usize): f64 {
   p = align64(p + n * 8);
   sf(S_REL, <f64>p);
   p = align64(p + n * 8);
+  sf(S_TDOT, <f64>p);
+  p = align64(p + m * n * 8);
   sf(S_C, <f64>p);
   p = align64(p + k * n * 8);
   sf(S_CACHE_PTR, <f64>p);
@@ -378,12 +381,72 @@ function dotRows(nrows: i32): void {
 
 // ---- phases --------------------------------------------------------------------------------------
 
-/** Phase 1a, own rows: largest |x| (NaN when any entry is NaN), into RED[tid] + 32. */
-function phaseMaxAbs(): void {
+/** Squared norms of own rows into E0 (four rows at a time, each in the Gram kernels' order). */
+function ownNorms(): void {
+  let i = lo;
+  for (; i + 4 <= hi; i += 4) {
+    const a0 = X + <usize>i * rowBytes;
+    const a1 = a0 + rowBytes;
+    const a2 = a1 + rowBytes;
+    const a3 = a2 + rowBytes;
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const v0 = v128.load(a0 + o);
+      const v1 = v128.load(a1 + o);
+      const v2 = v128.load(a2 + o);
+      const v3 = v128.load(a3 + o);
+      s0 = f32x4.add(s0, f32x4.mul(v0, v0));
+      s1 = f32x4.add(s1, f32x4.mul(v1, v1));
+      s2 = f32x4.add(s2, f32x4.mul(v2, v2));
+      s3 = f32x4.add(s3, f32x4.mul(v3, v3));
+    }
+    const b = E0 + (<usize>i << 3);
+    store<f64>(b, hsum(s0));
+    store<f64>(b + 8, hsum(s1));
+    store<f64>(b + 16, hsum(s2));
+    store<f64>(b + 24, hsum(s3));
+  }
+  for (; i < hi; i++) {
+    const a = X + <usize>i * rowBytes;
+    store<f64>(E0 + (<usize>i << 3), k1x1(a, a));
+  }
+}
+
+/**
+ * Phase 1a, own rows: squared norms, and the largest |x| (NaN when any entry is NaN) into
+ * RED[tid] + 32, read in the same pass.
+ */
+function phaseNorms(): void {
   let mx = f32x4.splat(0);
-  const a0 = X + <usize>lo * rowBytes;
-  const a1 = X + <usize>hi * rowBytes;
-  for (let a = a0; a < a1; a += 16) mx = f32x4.max(mx, f32x4.abs(v128.load(a)));
+  let i = lo;
+  for (; i + 4 <= hi; i += 4) {
+    const a0 = X + <usize>i * rowBytes;
+    const a1 = a0 + rowBytes;
+    const a2 = a1 + rowBytes;
+    const a3 = a2 + rowBytes;
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const v0 = v128.load(a0 + o);
+      const v1 = v128.load(a1 + o);
+      const v2 = v128.load(a2 + o);
+      const v3 = v128.load(a3 + o);
+      s0 = f32x4.add(s0, f32x4.mul(v0, v0));
+      s1 = f32x4.add(s1, f32x4.mul(v1, v1));
+      s2 = f32x4.add(s2, f32x4.mul(v2, v2));
+      s3 = f32x4.add(s3, f32x4.mul(v3, v3));
+      mx = f32x4.max(mx, f32x4.max(f32x4.max(f32x4.abs(v0), f32x4.abs(v1)), f32x4.max(f32x4.abs(v2), f32x4.abs(v3))));
+    }
+    const b = E0 + (<usize>i << 3);
+    store<f64>(b, hsum(s0));
+    store<f64>(b + 8, hsum(s1));
+    store<f64>(b + 16, hsum(s2));
+    store<f64>(b + 24, hsum(s3));
+  }
+  for (; i < hi; i++) {
+    const a = X + <usize>i * rowBytes;
+    for (let o: usize = 0; o < rowBytes; o += 16) mx = f32x4.max(mx, f32x4.abs(v128.load(a + o)));
+    store<f64>(E0 + (<usize>i << 3), k1x1(a, a));
+  }
   const m = max(max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
   store<f64>(redW() + 32, <f64>m);
 }
@@ -409,23 +472,29 @@ function phaseStats(scale: f32): void {
     const sv = f32x4.splat(scale);
     const a1 = X + <usize>hi * rowBytes;
     for (let a = X + <usize>lo * rowBytes; a < a1; a += 16) v128.store(a, f32x4.mul(v128.load(a), sv));
-  }
-  for (let i = lo; i < hi; i++) {
-    const a = X + <usize>i * rowBytes;
-    store<f64>(E0 + (<usize>i << 3), k1x1(a, a));
+    ownNorms();
   }
   if (!hasW && m > 0) {
+    const tdot = gp(S_TDOT);
     for (let q = 0; q < m; q++) {
       const t = T + <usize>q * rowBytes;
       store<f64>(pTNorm + (<usize>q << 3), k1x1(t, t));
     }
+    // text · token for own rows, up to MAX_BATCH text rows per pass (the Gram kernels)
+    for (let q0 = 0; q0 < m; q0 += MAX_BATCH) {
+      const cnt = min(MAX_BATCH, m - q0);
+      for (let q = 0; q < cnt; q++) {
+        store<u32>(pRowPtr + (<usize>q << 2), <u32>(T + <usize>(q0 + q) * rowBytes));
+        store<u32>(pOutPtr + (<usize>q << 2), <u32>(tdot + <usize>(q0 + q) * <usize>N * 8));
+      }
+      dotRows(cnt);
+    }
     for (let i = lo; i < hi; i++) {
-      const a = X + <usize>i * rowBytes;
       const vn = Math.sqrt(load<f64>(E0 + (<usize>i << 3)));
       let best = -Infinity;
       for (let q = 0; q < m; q++) {
         const den = vn * Math.sqrt(load<f64>(pTNorm + (<usize>q << 3)));
-        const cs = den > 0 ? k1x1(T + <usize>q * rowBytes, a) / den : 0.0;
+        const cs = den > 0 ? load<f64>(tdot + (<usize>q * <usize>N + <usize>i) * 8) / den : 0.0;
         if (cs > best) best = cs;
       }
       store<f64>(rel + (<usize>i << 3), max(-1.0, min(1.0, best)));
@@ -489,8 +558,8 @@ function phaseTransform(): void {
     for (let i = lo; i < hi; i++) {
       const a = X + <usize>i * rowBytes;
       for (let o: usize = 0; o < rowBytes; o += 16) v128.store(a + o, f32x4.sub(v128.load(a + o), v128.load(pMu + o)));
-      store<f64>(E0 + (<usize>i << 3), k1x1(a, a));
     }
+    ownNorms();
   } else if (mode == 1) {
     for (let i = lo; i < hi; i++) {
       const a = X + <usize>i * rowBytes;
@@ -498,9 +567,9 @@ function phaseTransform(): void {
       if (nn > 0) {
         const s = f32x4.splat(<f32>(1.0 / Math.sqrt(nn)));
         for (let o: usize = 0; o < rowBytes; o += 16) v128.store(a + o, f32x4.mul(v128.load(a + o), s));
-        store<f64>(E0 + (<usize>i << 3), k1x1(a, a));
       }
     }
+    ownNorms();
   }
 }
 
@@ -786,7 +855,7 @@ export function run(c: usize, t: i32): i32 {
   for (let i = 0; i < N; i++) store<i32>(pSlotOf + (<usize>i << 2), -1);
   for (let q = 0; q < cap; q++) store<i32>(pSlotTok + (<usize>q << 2), -1);
 
-  phaseMaxAbs();
+  phaseNorms();
   if (!barrier()) return 1;
   // non-finite input: refuse; entries so large (or small) that float32 squares overflow (or
   // underflow): scale X by a power of two (exact) and report energies in the original units
