@@ -1,4 +1,4 @@
-// Quick timing script (not a test): node bench/greedy-bench.mjs [backend] [N] [d] [K] [rowBlocks...]
+// Quick timing script (not a test): [DATA=clusters] [REPS=5] node bench/greedy-bench.mjs [backend] [N] [d] [K] [rowBlocks...]
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -28,10 +28,24 @@ function tokens(n, d, seed = 1) {
   return x;
 }
 
+/** Harder case for speculation: 64 tight clusters, so a pick kills the scores of its cluster. */
+function clusters(n, d, seed = 2) {
+  let s = seed >>> 0;
+  const rnd = () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296; };
+  const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
+  const centres = Array.from({ length: 64 }, () => Float32Array.from({ length: d }, gauss));
+  const x = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const c = centres[i % 64];
+    for (let j = 0; j < d; j++) x[i * d + j] = c[j] + 0.3 * gauss();
+  }
+  return x;
+}
+
 await tf.setBackend(backend);
 await tf.ready();
 registerKernels();
-const x = tf.tensor2d(tokens(n, dim), [n, dim]);
+const x = tf.tensor2d((process.env.DATA === 'clusters' ? clusters : tokens)(n, dim), [n, dim]);
 const runs = blocks.length ? blocks.map(Number) : [undefined];
 let ref;
 for (const rowBlock of runs) {

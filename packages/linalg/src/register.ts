@@ -4,7 +4,7 @@ import { ResPruneError } from '@resprune/errors';
 import { cpuKernelConfigs } from './kernels/cpu/index.js';
 import { wasmKernelConfigs } from './kernels/wasm/index.js';
 
-/** Backends with custom kernels in this package. */
+/** Backends with custom kernels in this package: `['cpu', 'wasm']`. */
 export const KERNEL_BACKENDS = ['cpu', 'wasm'] as const;
 
 /** A backend name from {@link KERNEL_BACKENDS}. */
@@ -86,7 +86,17 @@ export function unregisterKernels(backend?: KernelBackendName): void {
   for (const c of configs) if (tf.getKernel(c.kernelName, c.backendName) !== undefined) tf.unregisterKernel(c.kernelName, c.backendName);
 }
 
-/** Whether this package's kernel `name` is registered for the active backend. */
+/**
+ * Whether a kernel `name` is registered for the active tfjs backend (the ops' dispatch test).
+ *
+ * @param name - a kernel name such as {@link ResidualGreedy}
+ * @returns true when `tf.getKernel(name, tf.getBackend())` exists
+ * @example
+ * ```ts
+ * import { hasKernel, ResidualGreedy } from '@resprune/linalg';
+ * console.log(hasKernel(ResidualGreedy)); // true on cpu/wasm after registerKernels()
+ * ```
+ */
 export function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) !== undefined;
 }

@@ -10,8 +10,20 @@ export function describe(value: unknown): string {
 }
 
 /**
- * Checks that `x` is a live rank-2 float32 tensor with at least one row and one column.
- * Throws E_SHAPE_MISMATCH, E_DTYPE or E_EMPTY_INPUT otherwise.
+ * Checks that `x` is a live rank-2 float32 tensor `[rows, columns]` with at least one row and one
+ * column (the check every op of this package makes first).
+ *
+ * @param x - the value to check
+ * @param op - the calling op, for the message
+ * @param arg - the argument name, for the message
+ * @throws {@link @resprune/errors!ResPruneError} `E_SHAPE_MISMATCH` (not a tensor, rank ≠ 2),
+ *   `E_DTYPE` (not float32), `E_EMPTY_INPUT` (a zero dimension), `E_INVALID_OPTION` (disposed)
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { assertMatrix } from '@resprune/linalg';
+ * assertMatrix(tf.zeros([2, 3]), 'myOp', 'tokens'); // passes
+ * ```
  */
 export function assertMatrix(x: unknown, op: string, arg: string): asserts x is tf.Tensor2D {
   if (!(x instanceof tf.Tensor)) {
@@ -37,7 +49,21 @@ export function assertMatrix(x: unknown, op: string, arg: string): asserts x is 
   }
 }
 
-/** Throws E_NON_FINITE when `x` holds NaN or ±Infinity. Reads one boolean back from the backend. */
+/**
+ * Checks that a tensor holds no NaN or ±Infinity. Reads one boolean back from the backend; leaves
+ * no tensor behind.
+ *
+ * @param x - any numeric tensor
+ * @param op - the calling op, for the message
+ * @param arg - the argument name, for the message
+ * @throws {@link @resprune/errors!ResPruneError} `E_NON_FINITE`
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { assertAllFinite } from '@resprune/linalg';
+ * assertAllFinite(tf.tensor1d([1, NaN]), 'myOp', 'tokens'); // throws E_NON_FINITE
+ * ```
+ */
 export function assertAllFinite(x: tf.Tensor, op: string, arg: string): void {
   const flag = tf.tidy(() => tf.all(tf.isFinite(x)));
   const ok = flag.dataSync()[0] === 1;

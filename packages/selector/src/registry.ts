@@ -94,6 +94,11 @@ export class MethodRegistry {
    * @param method - the method; its `name` must be non-empty kebab-case
    * @param options - `override: true` replaces a method of the same name
    * @throws {@link @resprune/errors!ResPruneError} `E_INVALID_OPTION` for a bad name or a duplicate without `override`
+   * @example
+   * ```ts
+   * const registry = new MethodRegistry();
+   * registry.register({ name: 'none', description: 'keeps nothing', select: () => ({ order: new Int32Array(0), scores: new Float64Array(0) }) });
+   * ```
    */
   register(method: SelectionMethod, options: { readonly override?: boolean } = {}): void {
     if (typeof method?.name !== 'string' || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(method.name) || typeof method.select !== 'function') {
@@ -108,7 +113,14 @@ export class MethodRegistry {
   /**
    * The method called `name`.
    *
+   * @param name - a registered name
+   * @returns the method
    * @throws {@link @resprune/errors!ResPruneError} `E_UNKNOWN_METHOD`, listing the registered names
+   * @example
+   * ```ts
+   * import { methods } from '@resprune/selector';
+   * methods.get('resprune').description;
+   * ```
    */
   get(name: string): SelectionMethod {
     const m = this.#methods.get(name);
@@ -120,17 +132,31 @@ export class MethodRegistry {
     return m;
   }
 
-  /** Whether `name` is registered. */
+  /**
+   * Whether `name` is registered.
+   *
+   * @param name - a method name
+   * @returns true if {@link MethodRegistry.get} would find it
+   */
   has(name: string): boolean {
     return this.#methods.has(name);
   }
 
-  /** Registered names, sorted. */
+  /**
+   * Registered names, sorted.
+   *
+   * @returns the names, e.g. `['resprune']`
+   */
   names(): string[] {
     return [...this.#methods.keys()].sort();
   }
 
-  /** Removes a method; returns whether it was there. */
+  /**
+   * Removes a method.
+   *
+   * @param name - a method name
+   * @returns whether it was registered
+   */
   unregister(name: string): boolean {
     return this.#methods.delete(name);
   }

@@ -22,6 +22,13 @@ export function relevanceWeights(relevance: Float32Array, alpha: number): Float6
  * with rank-exhaustion fill and its own weighted captured-energy curve. Scores are
  * `w_j·‖x_j − P_S x_j‖²` in units of the transformed tokens (0 for rank-exhaustion fills). For an
  * energy budget the greedy stops as soon as the curve reaches τ, so it costs only what it keeps.
+ * Registered in {@link methods} as `'resprune'`; {@link select} runs it.
+ *
+ * @example
+ * ```ts
+ * import { methods, respruneMethod } from '@resprune/selector';
+ * console.log(methods.get('resprune') === respruneMethod); // true
+ * ```
  */
 export const respruneMethod: SelectionMethod = {
   name: 'resprune',
