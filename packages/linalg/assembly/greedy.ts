@@ -942,7 +942,7 @@ export function run(c: usize, t: i32): i32 {
           else if (served * 4 < curBatch) curBatch = max(curBatch >> 1, min(batch, 4));
         }
         lastPass = s;
-        const cnt = planPass(j, Ecur, curBatch, cap);
+        const cnt = planPass(j, Ecur, min(curBatch, K - s), cap); // never more rows than picks left
         dotRows(cnt);
         passes++;
         rows += cnt;
