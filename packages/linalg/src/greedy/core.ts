@@ -112,7 +112,6 @@ export function runResidualGreedy(src: GramRowSource, weights: Float64Array, par
   const blockOut = new Float64Array(B * n);
   const candIdx = new Int32Array(B);
   const candScore = new Float64Array(B);
-  let pendingFree = -1;
   let gramRows = 0;
   let gramBlocks = 0;
   let cacheHits = 0;
@@ -157,7 +156,6 @@ export function runResidualGreedy(src: GramRowSource, weights: Float64Array, par
     let worst = Infinity;
     let worstSlot = -1;
     for (let s = 0; s < capacity; s++) {
-      if (s === pendingFree) continue;
       const tok = slotToken[s]!;
       if (tok < 0) {
         slot = s;
@@ -189,16 +187,12 @@ export function runResidualGreedy(src: GramRowSource, weights: Float64Array, par
    * bit-identical for every block size.
    */
   const projectedRow = (j: number): void => {
-    if (pendingFree >= 0) {
-      slotToken[pendingFree] = -1;
-      pendingFree = -1;
-    }
     const aligned = nDirs - (nDirs % 4);
     const s = tokenSlot[j]!;
     if (s >= 0) {
       cacheHits++;
       tokenSlot[j] = -1;
-      pendingFree = s;
+      slotToken[s] = -1; // the slot is free again once copied
       acc.set(slots.subarray(s * n, (s + 1) * n));
       blockTokens[0] = j;
       projectGroups(acc, 1, blockTokens, C, slotProgress[s]!, aligned, n);
