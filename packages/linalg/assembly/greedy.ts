@@ -939,7 +939,7 @@ export function run(c: usize, t: i32): i32 {
         if (lastPass >= 0) {
           const served = s - lastPass;
           if (served * 4 >= curBatch * 3) curBatch = min(curBatch * 2, batch);
-          else if (served * 4 < curBatch) curBatch = max(curBatch >> 1, min(batch, 4));
+          else if (served * 2 < curBatch) curBatch = max(curBatch >> 1, min(batch, 2));
         }
         lastPass = s;
         const cnt = planPass(j, Ecur, min(curBatch, K - s), cap); // never more rows than picks left
