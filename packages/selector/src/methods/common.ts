@@ -67,45 +67,63 @@ export function noEnergyBudget(method: string, why: string): ResPruneError {
 }
 
 /**
- * Unit rows `[tokens, hidden]` as a new tensor the caller must dispose (zero rows stay zero), the
- * same l2 transform as `normalize: 'l2'`.
+ * Unit rows of a token matrix, with their transpose: cosines are products `phi · phiT` (the wasm
+ * backend multiplies a plain `A · B` several times faster than `A · Bᵀ`). Dispose when done.
  */
-export function unitRows(x: tf.Tensor2D): tf.Tensor2D {
-  const f = transformFeatures(x, 'l2');
-  return f.features;
-}
+export class UnitRows {
+  /** `[rows, hidden]`, each row divided by its norm (zero rows stay zero), as `normalize: 'l2'`. */
+  readonly phi: tf.Tensor2D;
+  /** `[hidden, rows]`, the transpose of {@link UnitRows.phi}. */
+  readonly phiT: tf.Tensor2D;
+  /** Row count. */
+  readonly rows: number;
 
-/**
- * Rows of the cosine matrix of unit rows `phi` against unit rows `other` (default `phi`):
- * `out[b * m + i] = phi[rows[b]] · other[i]`, float32, read back to JavaScript.
- */
-export function cosineRows(phi: tf.Tensor2D, rows: readonly number[] | Int32Array, other: tf.Tensor2D = phi): Float32Array {
-  if (rows.length === 0) return new Float32Array(0);
-  return tf.tidy(() => {
-    const idx = tf.tensor1d(Int32Array.from(rows), 'int32');
-    return tf.matMul(tf.gather(phi, idx), other, false, true);
-  }).dataSync() as Float32Array;
-}
-
-/** Rows per block when a method scans the whole `[tokens, tokens]` cosine matrix. */
-export const COSINE_BLOCK_ROWS = 256;
-
-/**
- * The whole `[a rows, b rows]` cosine matrix of unit rows, computed in row blocks and read back
- * to one JavaScript array (`a × b` float32 values).
- */
-export function cosineMatrix(a: tf.Tensor2D, b: tf.Tensor2D): Float32Array {
-  const n = a.shape[0];
-  const m = b.shape[0];
-  const out = new Float32Array(n * m);
-  for (let start = 0; start < n; start += COSINE_BLOCK_ROWS) {
-    const size = Math.min(COSINE_BLOCK_ROWS, n - start);
-    const block = tf.tidy(() => tf.matMul(tf.slice(a, [start, 0], [size, -1]), b, false, true));
-    out.set(block.dataSync() as Float32Array, start * m);
-    block.dispose();
+  constructor(x: tf.Tensor2D) {
+    this.phi = transformFeatures(x, 'l2').features;
+    this.phiT = tf.transpose(this.phi);
+    this.rows = x.shape[0];
   }
-  return out;
+
+  /**
+   * Rows of the cosine matrix against `other`: `out[b * m + i] = phi[rows[b]] · other.phi[i]`,
+   * float32, read back to JavaScript (m = `other.rows`).
+   */
+  cosineRows(rows: readonly number[] | Int32Array, other: UnitRows = this): Float32Array {
+    if (rows.length === 0) return new Float32Array(0);
+    const out = tf.tidy(() => tf.matMul(tf.gather(this.phi, tf.tensor1d(Int32Array.from(rows), 'int32')), other.phiT));
+    try {
+      return out.dataSync() as Float32Array;
+    } finally {
+      out.dispose();
+    }
+  }
+
+  /**
+   * The whole `[rows, other.rows]` cosine matrix, computed in blocks of {@link COSINE_BLOCK_ROWS}
+   * rows and read back to one JavaScript array.
+   */
+  cosineMatrix(other: UnitRows = this): Float32Array {
+    const n = this.rows;
+    const m = other.rows;
+    const out = new Float32Array(n * m);
+    for (let start = 0; start < n; start += COSINE_BLOCK_ROWS) {
+      const size = Math.min(COSINE_BLOCK_ROWS, n - start);
+      const block = tf.tidy(() => tf.matMul(tf.slice(this.phi, [start, 0], [size, -1]), other.phiT));
+      out.set(block.dataSync() as Float32Array, start * m);
+      block.dispose();
+    }
+    return out;
+  }
+
+  /** Frees both tensors. */
+  dispose(): void {
+    this.phi.dispose();
+    this.phiT.dispose();
+  }
 }
+
+/** Rows per block when a method scans a whole cosine matrix. */
+export const COSINE_BLOCK_ROWS = 256;
 
 /** Index of the largest value among `candidate(i)`, ties to the lowest index; -1 when none. */
 export function argmax(values: ArrayLike<number>, candidate: (i: number) => boolean): number {
