@@ -20,6 +20,26 @@
 export { resolveBudget, type BudgetOptions, type ResolvedBudget } from './budget.js';
 export { type MatrixData, type MatrixInput } from './input.js';
 export { COMMON_OPTIONS, DEFAULTS, NORMALIZE_MODES, type MethodOptions, type Normalize, type SelectOptions } from './options.js';
+export {
+  CDPRUNER_RELEVANCE_MODES,
+  cdprunerMethod,
+  dartMethod,
+  divpruneMethod,
+  gridIndices,
+  mmtokMethod,
+  mulberry32,
+  PEER_METHODS,
+  randomMethod,
+  stridedIndices,
+  uniformMethod,
+  type CdprunerOptions,
+  type CdprunerRelevance,
+  type DartOptions,
+  type GridLayout,
+  type MmtokOptions,
+  type RandomOptions,
+  type UniformOptions,
+} from './methods/index.js';
 export { MethodRegistry, type MethodInput, type MethodOutput, type SelectionMethod } from './registry.js';
 export { computeRelevance, RELEVANCE_EPSILON, relevanceFromCosine } from './relevance.js';
 export { relevanceWeights, respruneMethod } from './resprune.js';

@@ -4,6 +4,7 @@ import { energyCurve, registerKernels } from '@resprune/linalg';
 import { resolveBudget } from './budget.js';
 import { toTensor, type MatrixInput } from './input.js';
 import { readCommonOptions, type MethodOptions, type SelectOptions } from './options.js';
+import { PEER_METHODS } from './methods/index.js';
 import { MethodRegistry, type MethodInput, type MethodOutput, type SelectionMethod } from './registry.js';
 import { computeRelevance } from './relevance.js';
 import { respruneMethod } from './resprune.js';
@@ -55,6 +56,7 @@ export interface SelectionResult {
  */
 export const methods = new MethodRegistry();
 methods.register(respruneMethod);
+for (const peer of PEER_METHODS) methods.register(peer);
 
 let kernelsRegistered = false;
 
