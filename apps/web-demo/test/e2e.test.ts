@@ -4,7 +4,7 @@
  * isolation, so the single-threaded wasm fallback is what runs). Screenshots go to
  * `test-artifacts/`. Skips, saying why, when /usr/bin/chromium is not installed.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -12,7 +12,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '@resprune/npy';
 import { startStaticServer, type StaticServer } from './static-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium (apt-get install -y chromium); CHROMIUM_PATH points elsewhere on other systems. */
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const here = dirname(fileURLToPath(import.meta.url));
 const app = join(here, '..');
 const dist = join(app, 'dist');
@@ -112,19 +123,8 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     }
     mkdirSync(artifacts, { recursive: true });
     server = await startStaticServer(dist);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    // launch() gives chromium a fresh temporary --user-data-dir of its own
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('request', (r) => {
@@ -152,6 +152,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     expect(await page.locator('#time-select').textContent()).toMatch(/ms|s \(/);
     expect(await page.locator('#energy-plot polyline').count()).toBe(1);
     await shot('01-loaded');
+    await page.screenshot({ path: join(artifacts, 'web-demo.png') }); // the docs picture (viewport only)
   });
 
   it('picks a shared photo and runs a selection at two budgets', async () => {
@@ -311,14 +312,28 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     await shot('08-narrow');
   });
 
+  it('also works when the host makes the page cross-origin isolated (COOP/COEP)', async () => {
+    const isolated = await startStaticServer(dist, {
+      headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
+    });
+    const other = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+    const errors: string[] = [];
+    other.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await other.goto(`${isolated.url}?backend=wasm`);
+      expect(await other.evaluate(() => crossOriginIsolated)).toBe(true);
+      await other.waitForFunction(() => document.getElementById('summary')?.dataset['kept'] === '128', null, { timeout: 60_000 });
+      expect(await other.locator('#status').textContent()).toMatch(/on TensorFlow\.js wasm/);
+      expect(errors).toEqual([]);
+    } finally {
+      await other.close();
+      await isolated.close();
+    }
+  });
+
   it('downloaded nothing from outside the page and raised no page errors', () => {
     expect(foreignRequests).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });
 
-// Keep the artifacts folder discoverable even when skipped.
-if (!hasChromium && existsSync(app)) {
-  mkdirSync(artifacts, { recursive: true });
-  writeFileSync(join(artifacts, 'SKIPPED.txt'), `web-demo e2e skipped: ${SKIP_REASON}\n`);
-}

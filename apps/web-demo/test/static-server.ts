@@ -26,15 +26,22 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
+/** Options of {@link startStaticServer}. */
+export interface StaticServerOptions {
+  /** Extra headers on every response (e.g. COOP/COEP for cross-origin isolation). Default none. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 /**
- * Serves a folder on 127.0.0.1 at a free port, like any plain static host: no cross-origin
- * isolation headers (so the page must fall back to single-threaded wasm), correct MIME types
- * (`application/wasm` matters), GET and HEAD only, nothing outside the folder.
+ * Serves a folder on 127.0.0.1 at a free port, like any plain static host: by default no
+ * cross-origin isolation headers (so the page must fall back to single-threaded wasm), correct MIME
+ * types (`application/wasm` matters), GET and HEAD only, nothing outside the folder.
  *
  * @param root - the folder to serve (e.g. `dist`)
+ * @param options - extra response headers
  * @returns the server; close it when done
  */
-export async function startStaticServer(root: string): Promise<StaticServer> {
+export async function startStaticServer(root: string, options: StaticServerOptions = {}): Promise<StaticServer> {
   const base = normalize(root);
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -55,6 +62,7 @@ export async function startStaticServer(root: string): Promise<StaticServer> {
           'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
           'Content-Length': size,
           'Cache-Control': 'no-store',
+          ...options.headers,
         });
         if (req.method === 'HEAD') res.end();
         else createReadStream(file).pipe(res);

@@ -8,7 +8,6 @@ import { loadMobileNetV2, type FeatureExtractor } from '@resprune/image-features
 // The tfjs wasm binaries ship inside the build (no CDN): Vite emits them and gives their URLs.
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { toWireError, workerScope, type FeatureBackend, type FeaturesRequest, type FeaturesResponse } from './protocol.js';
 
 const scope = workerScope<FeaturesRequest, FeaturesResponse>();
@@ -43,12 +42,15 @@ async function activate(name: Exclude<FeatureBackend, 'auto'>): Promise<void> {
   else if (name === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
   else {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    // Without cross-origin isolation there is no SharedArrayBuffer; tfjs then loads the
-    // single-threaded SIMD (or plain) binary by itself.
+    // Single-threaded SIMD (or plain) wasm, with or without cross-origin isolation: tfjs's threaded
+    // build starts its pthread workers from the source text of its module factory, which a bundler
+    // rewrites ("e is not defined" in every pthread once the page is cross-origin isolated).
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     wasm.setWasmPaths({
       'tfjs-backend-wasm.wasm': wasmPlain,
       'tfjs-backend-wasm-simd.wasm': wasmSimd,
-      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+      // tfjs wants an entry for every binary; this one is never fetched (threads are off above).
+      'tfjs-backend-wasm-threaded-simd.wasm': 'threads-are-disabled.wasm',
     });
   }
   if (!(await tf.setBackend(name))) throw new Error(`tfjs backend '${name}' failed to initialise`);

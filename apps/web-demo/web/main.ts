@@ -170,7 +170,7 @@ const features = new FeaturesClient(backendRequest, (fraction, message) => {
 features.ready.then(
   (r) => {
     ui.progress.hidden = true;
-    const wasm = r.backend === 'wasm' ? ` (${r.simd === true ? 'SIMD, ' : ''}${r.threads} thread${r.threads === 1 ? '' : 's'}${crossOriginIsolated ? '' : ', no cross-origin isolation'})` : '';
+    const wasm = r.backend === 'wasm' ? ` (${r.simd === true ? 'SIMD, ' : ''}${r.threads === 1 ? 'single-threaded' : `${r.threads} threads`})` : '';
     setStatus(`MobileNetV2 ready on TensorFlow.js ${r.backend}${wasm}.`);
     ui.timeLoad.textContent = `MobileNetV2 on ${r.backend}${wasm}, loaded in ${seconds(r.loadMs)}${r.skipped.length > 0 ? `; passed over: ${r.skipped.join('; ')}` : ''}`;
     document.body.dataset['backend'] = r.backend;
