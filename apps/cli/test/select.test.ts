@@ -137,3 +137,38 @@ describe('resprune (dispatcher)', () => {
     expect(bad.stderr).toMatch(/unknown command "prune-everything"/);
   });
 });
+
+describe('resprune select --method', () => {
+  const names = ['resprune', 'random', 'uniform', 'divprune', 'cdpruner', 'dart', 'mmtok'];
+  it.each(names)('%s keeps the same JSON contract', (method) => {
+    const run = runCli(['select', '--visual', path('v.npy'), '--text', path('t.npy'), '--keep', '7', '--method', method, '--json', '--backend', 'cpu']);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as { method: string; n: number; d: number; kept: number[]; order: number[]; scores: number[]; energy: number[]; ms: { select: number } };
+    expect(out.method).toBe(method);
+    expect([out.n, out.d]).toEqual([40, 8]);
+    expect(out.kept).toHaveLength(7);
+    expect(new Set(out.kept).size).toBe(7);
+    expect([...out.order].sort((a, b) => a - b)).toEqual(out.kept);
+    expect(out.scores).toHaveLength(7);
+    expect(out.energy).toHaveLength(7);
+    expect(typeof out.ms.select).toBe('number');
+  });
+
+  it('random is deterministic under --seed and changes with it', () => {
+    const picks = (seed: string): string => (JSON.parse(runCli(['select', '--visual', path('v.npy'), '--keep', '6', '--method', 'random', '--seed', seed, '--json', '--backend', 'cpu']).stdout) as { kept: number[] }).kept.join(',');
+    expect(picks('3')).toBe(picks('3'));
+    expect(picks('3')).not.toBe(picks('4'));
+  });
+
+  it('uniform strides over --grid', () => {
+    const out = JSON.parse(runCli(['select', '--visual', path('v.npy'), '--keep', '4', '--method', 'uniform', '--grid', '5x8', '--json', '--backend', 'cpu']).stdout) as { kept: number[] };
+    expect(out.kept).toHaveLength(4);
+  });
+
+  it('unknown methods, bad method options and a grid that does not fit are exit 2', () => {
+    expectBadInput(runCli(['select', '--visual', path('v.npy'), '--keep', '4', '--method', 'fastv', '--backend', 'cpu']), /E_UNKNOWN_METHOD.*resprune/);
+    expectBadInput(runCli(['select', '--visual', path('v.npy'), '--keep', '4', '--method', 'cdpruner', '--option', 'relevance=sideways', '--backend', 'cpu']), /E_INVALID_OPTION.*relevance/);
+    expectBadInput(runCli(['select', '--visual', path('v.npy'), '--keep', '4', '--method', 'uniform', '--grid', '6x6', '--backend', 'cpu']), /E_SHAPE_MISMATCH/);
+    expectBadInput(runCli(['select', '--visual', path('v.npy'), '--keep', '4', '--option', 'novalue', '--backend', 'cpu']), /E_INVALID_OPTION/);
+  });
+});

@@ -2,13 +2,14 @@ import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { useBackend, type BackendRequest } from '@resprune/tfjs-backends';
-import { select, type SelectOptions } from '@resprune/selector';
+import { selectWith, type SelectOptions } from '@resprune/selector';
 import { asciiGrid, decodeImage, loadMobileNetV2, renderOverlay } from '@resprune/image-features';
 import { budgetFromFlags } from '../budget.js';
+import { METHOD_FLAGS, methodFromFlags, methodHelp } from '../method-flags.js';
 import { readMatrixNpy } from '../matrix-file.js';
 import { type CliIO, parseChoice, parseNumber, progressBar, reportError, usageError } from '../io.js';
 
-const HELP = `Usage: resprune image PHOTO (--keep K | --ratio R | --energy E) [options]
+const HELP = (): string => `Usage: resprune image PHOTO (--keep K | --ratio R | --energy E) [options]
 
 Extracts real visual tokens from a photo (MobileNetV2 from nsfwjs at 768x768 px: a 24x24 grid of
 576 tokens), prunes them with ResPrune and shows what was kept.
@@ -20,6 +21,7 @@ Extracts real visual tokens from a photo (MobileNetV2 from nsfwjs at 768x768 px:
   --tokens OUT.npy      also write the extracted tokens [576, d] as float32 .npy
   --backend B           auto | cpu | wasm | tensorflow (default auto)
   --json                print one JSON object on stdout
+${methodHelp()}
 `;
 
 /** `resprune image`: the main job of the README. Exit 0 on success, 2 on bad input. */
@@ -39,17 +41,19 @@ export async function imageCommand(argv: string[], io: CliIO): Promise<number> {
         overlay: { type: 'string' },
         tokens: { type: 'string' },
         backend: { type: 'string' },
+        ...METHOD_FLAGS,
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
     if (values.help) {
-      io.stdout(HELP);
+      io.stdout(HELP());
       return 0;
     }
     if (positionals.length !== 1) throw usageError(`expected one photo path, got ${positionals.length}`);
     const photo = positionals[0]!;
     const budget = budgetFromFlags(values);
+    const choice = methodFromFlags(values);
     const alpha = parseNumber('alpha', values.alpha);
     const normalize = parseChoice('normalize', values.normalize, ['none', 'l2', 'center'] as const, 'none');
     const backendName = parseChoice<BackendRequest>('backend', values.backend, ['auto', 'cpu', 'wasm', 'tensorflow'], 'auto');
@@ -71,7 +75,11 @@ export async function imageCommand(argv: string[], io: CliIO): Promise<number> {
       normalize,
     };
     const t1 = performance.now();
-    const result = select(visual, options);
+    // The token grid is known here, so the uniform method strides over it unless --grid says otherwise.
+    const methodOptions = choice.method === 'uniform' && choice.options['grid'] === undefined
+      ? { ...choice.options, grid: { rows: features.rows, cols: features.cols } }
+      : choice.options;
+    const result = selectWith(choice.method, visual, { ...options, ...methodOptions });
     const selectMs = performance.now() - t1;
     const grid = { rows: features.rows, cols: features.cols };
 
@@ -103,7 +111,7 @@ export async function imageCommand(argv: string[], io: CliIO): Promise<number> {
       io.stdout(
         [
           `${basename(photo)}: ${image.width}x${image.height} px -> MobileNetV2 ${grid.rows}x${grid.cols} = ${n} visual tokens, d=${features.d} (${round(extractMs)} ms on ${backend})`,
-          `ResPrune kept ${result.kept.length} of ${n} tokens (${((100 * result.kept.length) / n).toFixed(1)} %), ` +
+          `${result.method} kept ${result.kept.length} of ${n} tokens (${((100 * result.kept.length) / n).toFixed(1)} %), ` +
             `captured energy ${(captured * 100).toFixed(1)} %, selection ${round(selectMs)} ms`,
           '',
           asciiGrid(result.kept, grid),

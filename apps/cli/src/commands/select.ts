@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { useBackend, type BackendRequest } from '@resprune/tfjs-backends';
 import { mergeSelections } from '@resprune/backbones';
-import { select, type SelectionResult, type SelectOptions } from '@resprune/selector';
+import { selectWith, type SelectionResult, type SelectOptions } from '@resprune/selector';
 import { finishBackboneSelection, prepareBackboneSelection } from './layout.js';
 import { budgetFromFlags } from '../budget.js';
+import { METHOD_FLAGS, methodFromFlags, methodHelp } from '../method-flags.js';
 import { readMatrixNpy } from '../matrix-file.js';
 import { type CliIO, parseChoice, parseNumber, reportError, usageError } from '../io.js';
 
-const HELP = `Usage: resprune select --visual V.npy [--text T.npy] (--keep K | --ratio R | --energy E) [options]
+const HELP = (): string => `Usage: resprune select --visual V.npy [--text T.npy] (--keep K | --ratio R | --energy E) [options]
 
 Selects visual tokens with ResPrune (method.md §2) from .npy files (float16/32/64, C order).
   --visual V.npy        visual tokens [N, d]
@@ -22,6 +23,7 @@ Selects visual tokens with ResPrune (method.md §2) from .npy files (float16/32/
   --backend B           auto | cpu | wasm | tensorflow (default auto)
   --repeat R            run the selection R times; ms.select is the best run, ms.runs all of them
   --json                print one JSON object on stdout
+${methodHelp()}
 
 Backbone-aware budgets (the kept tokens keep their place in the LLM input):
   --config config.json  a Hugging Face config.json (llava, llava_next, qwen2_vl, qwen2_5_vl)
@@ -59,16 +61,18 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
         policy: { type: 'string' },
         newlines: { type: 'string' },
         'min-tokens': { type: 'string' },
+        ...METHOD_FLAGS,
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
     if (values.help) {
-      io.stdout(HELP);
+      io.stdout(HELP());
       return 0;
     }
     if (values.visual === undefined) throw usageError('--visual V.npy is required');
     const budget = budgetFromFlags(values);
+    const choice = methodFromFlags(values);
     const alpha = parseNumber('alpha', values.alpha);
     const normalize = parseChoice('normalize', values.normalize, ['none', 'l2', 'center'] as const, 'none');
     const rankTolerance = parseNumber('rank-tolerance', values['rank-tolerance']);
@@ -102,11 +106,11 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
     for (let r = 0; r < repeat; r++) {
       const t0 = performance.now();
       if (backbone === undefined) {
-        const result = select(visual, options);
+        const result = selectWith(choice.method, visual, { ...options, ...choice.options });
         outcome = { kept: Array.from(result.kept), order: Array.from(result.order), scores: Array.from(result.scores), energy: Array.from(result.energy), method: result.method };
       } else {
         // One selection per unit of the backbone's plan (an image, a view or a crop), each on its own rows.
-        const perUnit = backbone.plan.units.map((unit) => select(gatherRows(visual.data, d, unit.candidates), { ...common, ...unit.budget } as SelectOptions));
+        const perUnit = backbone.plan.units.map((unit) => selectWith(choice.method, gatherRows(visual.data, d, unit.candidates), { ...common, ...choice.options, ...unit.budget } as SelectOptions));
         const merged = finishBackboneSelection(backbone, mergeSelections(backbone.plan, perUnit.map((u) => u.order)));
         outcome = {
           method: perUnit[0]?.method ?? 'resprune',
