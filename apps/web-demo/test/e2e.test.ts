@@ -152,7 +152,6 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     expect(await page.locator('#time-select').textContent()).toMatch(/ms|s \(/);
     expect(await page.locator('#energy-plot polyline').count()).toBe(1);
     await shot('01-loaded');
-    await page.screenshot({ path: join(artifacts, 'web-demo.png') }); // the docs picture (viewport only)
   });
 
   it('picks a shared photo and runs a selection at two budgets', async () => {
@@ -208,6 +207,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     await first.hover();
     await expect.poll(() => page.locator('#token-info').textContent()).toMatch(/kept, picked 1st of 96/);
     expect(await page.locator('#tip').textContent()).toBe('#1');
+    await page.screenshot({ path: join(artifacts, 'web-demo.jpg'), type: 'jpeg', quality: 82 }); // docs/guide/images/web-demo.jpg
     await page.locator('#grid').focus();
     await page.keyboard.press('ArrowRight');
     await expect.poll(() => page.locator('#token-info').textContent()).toMatch(/^Token \d+ \(row \d+, column \d+\): (kept|dropped)/);
