@@ -217,6 +217,36 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     await page.uncheck('#show-numbers');
   });
 
+  it('uses tokens picked on the photo as query vectors, so α changes the selection', async () => {
+    const keptSet = (): Promise<string> =>
+      page.locator('#grid .cell.kept').evaluateAll((cs) => cs.map((c) => (c as unknown as PageElement).dataset['index']).join());
+    await page.check('#query-mode');
+    // a token that is not among the first picks, so the query really moves the selection
+    await page.locator('#grid .cell:not(.kept)').nth(40).click();
+    await expect.poll(() => page.locator('#text-source').getAttribute('data-m')).toBe('1');
+    expect(await page.locator('#grid').getAttribute('data-queries')).toBe('1');
+    await page.fill('#alpha-value', '0');
+    await page.waitForFunction(() => document.getElementById('time-select')?.textContent !== 'selecting…');
+    await waitForSelection({ kept: 96, source: 'mobilenet' });
+    const flat = await keptSet();
+    await page.fill('#alpha-value', '4');
+    await page.waitForFunction(
+      (before) => {
+        const now = [...document.querySelectorAll('#grid .cell.kept')].map((c) => c.dataset['index']).join();
+        return document.getElementById('grid')?.dataset['kept'] === '96' && now !== before;
+      },
+      flat,
+      { timeout: 30_000 },
+    );
+    await stageShot('05-query-alpha-4');
+    await page.click('#query-clear');
+    await expect.poll(() => page.locator('#text-source').getAttribute('data-m')).toBe('0');
+    expect(await page.locator('#grid .cell.query').count()).toBe(0);
+    await page.uncheck('#query-mode');
+    await page.fill('#alpha-value', '1');
+    await waitForSelection({ kept: 96 });
+  });
+
   it('loads LVLM tokens and text vectors from .npy files', async () => {
     const n = 144;
     const d = 32;
@@ -247,7 +277,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
       { timeout: 30_000 },
     );
     expect(await keptCells()).toBe(20);
-    await stageShot('05-npy-tokens');
+    await stageShot('06-npy-tokens');
 
     // a 16 × 9 grid for the same 144 tokens
     await page.fill('#grid-rows', '9');
@@ -279,7 +309,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
       expect(message).toMatch(c.says);
       // the page still shows the last good selection and still reacts
       expect(await keptCells()).toBe(keptBefore);
-      if (i++ === 0) await shot('06-bad-image');
+      if (i++ === 0) await shot('07-bad-image');
     }
     // a grid that does not match the token count
     await page.fill('#grid-rows', '5');
@@ -288,7 +318,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     // a budget the selector rejects
     await page.fill('#budget-value', '0');
     expect(await expectError('E_BUDGET')).toMatch(/keep/);
-    await shot('07-bad-budget');
+    await shot('08-bad-budget');
     // and a good budget afterwards: the selection updates and the error goes away
     await page.fill('#budget-value', '30');
     await waitForSelection({ kept: 30, source: 'npy' });
@@ -309,7 +339,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
         .map((el) => el.id || el.outerHTML),
     );
     expect(unlabelled).toEqual([]);
-    await shot('08-narrow');
+    await shot('09-narrow');
   });
 
   it('also works when the host makes the page cross-origin isolated (COOP/COEP)', async () => {

@@ -47,7 +47,9 @@ const ui = {
   budgetValue: $<HTMLInputElement>('budget-value'),
   alphaRange: $<HTMLInputElement>('alpha-range'),
   alphaValue: $<HTMLInputElement>('alpha-value'),
-  alphaNote: $('alpha-note'),
+  textSource: $('text-source'),
+  queryMode: $<HTMLInputElement>('query-mode'),
+  queryClear: $<HTMLButtonElement>('query-clear'),
   normalize: $<HTMLSelectElement>('normalize'),
   showNumbers: $<HTMLInputElement>('show-numbers'),
   stage: $('stage'),
@@ -87,6 +89,9 @@ const state: {
   npyVisual: TokenMatrix | undefined;
   npyText: TokenMatrix | undefined;
   active: ActiveTokens | undefined;
+  activeVisual: Float32Array | undefined;
+  fileText: TokenMatrix | undefined; // text vectors from a file, for the active .npy tokens
+  query: number[]; // tokens picked on the photo as query vectors, in click order
   methods: readonly MethodInfo[];
   lastOutcome: SelectionOutcome | undefined;
   photoSeq: number;
@@ -98,6 +103,9 @@ const state: {
   npyVisual: undefined,
   npyText: undefined,
   active: undefined,
+  activeVisual: undefined,
+  fileText: undefined,
+  query: [],
   methods: [],
   lastOutcome: undefined,
   photoSeq: 0,
@@ -290,6 +298,12 @@ ui.method.addEventListener('change', () => {
   requestSelection();
 });
 ui.normalize.addEventListener('change', requestSelection);
+gridView.onActivate = toggleQuery;
+ui.queryMode.addEventListener('change', () => ui.stage.classList.toggle('query-mode', ui.queryMode.checked));
+ui.queryClear.addEventListener('click', () => {
+  state.query = [];
+  pushTokens();
+});
 ui.showNumbers.addEventListener('change', () => {
   if (state.lastOutcome !== undefined) showOutcome(state.lastOutcome);
 });
@@ -333,13 +347,16 @@ function clearErrorIfFromSelection(): void {
 
 // ---- token sets --------------------------------------------------------------------------------
 
-function activate(tokens: Omit<ActiveTokens, 'dataset'>, visual: Float32Array, text: TokenMatrix | undefined): void {
-  const dataset = selector.setTokens({ visual, n: tokens.n, d: tokens.d, text: text?.data, m: text?.rows ?? 0 });
+function activate(tokens: Omit<ActiveTokens, 'dataset' | 'hasText'>, visual: Float32Array, text: TokenMatrix | undefined): void {
   const previousN = state.active?.n;
-  state.active = { ...tokens, dataset };
+  state.activeVisual = visual;
+  state.fileText = text;
+  state.query = [];
+  state.active = { ...tokens, dataset: 0, hasText: false };
   state.lastOutcome = undefined;
   gridView.setGrid(tokens.rows, tokens.cols);
   gridView.clear();
+  gridView.setMarked([]);
   ui.stage.dataset['source'] = tokens.source;
   ui.stage.style.setProperty('--aspect', String(aspectOf(tokens)));
   if (previousN !== tokens.n) {
@@ -347,14 +364,52 @@ function activate(tokens: Omit<ActiveTokens, 'dataset'>, visual: Float32Array, t
     if (kind === 'keep') state.budgetMemory.keep = Math.min(tokens.n, Math.max(1, Math.round(state.budgetMemory.keep)));
     configureBudget(kind, state.budgetMemory[kind]);
   }
-  ui.alphaNote.textContent = tokens.hasText
-    ? 'α weights each token by r^α, r its max cosine to the text vectors (min–max scaled); α = 0 ignores the text.'
-    : 'α weights tokens by their relevance to text vectors; without text every token has relevance 1, so α changes nothing here.';
   ui.timeExtract.textContent = tokens.label;
+  pushTokens();
+}
+
+/**
+ * Sends the active tokens with their text vectors to the select worker and asks for a selection.
+ * The text vectors are the loaded text file, else the query tokens picked on the photo, else none.
+ */
+function pushTokens(): void {
+  const active = state.active;
+  const visual = state.activeVisual;
+  if (active === undefined || visual === undefined) return;
+  let text: { data: Float32Array; m: number } | undefined;
+  let note: string;
+  if (state.fileText !== undefined) {
+    text = { data: state.fileText.data, m: state.fileText.rows };
+    note = `Text vectors: ${state.fileText.name}, M = ${state.fileText.rows}.`;
+  } else if (state.query.length > 0) {
+    const data = new Float32Array(state.query.length * active.d);
+    state.query.forEach((token, row) => data.set(visual.subarray(token * active.d, (token + 1) * active.d), row * active.d));
+    text = { data, m: state.query.length };
+    note = `Query tokens as text vectors: ${state.query.map((t) => `#${t}`).join(', ')}.`;
+  } else {
+    note = 'No text vectors: every token has relevance 1, so α changes nothing. Load a text .npy, or pick query tokens on the photo.';
+  }
+  const dataset = selector.setTokens({ visual, n: active.n, d: active.d, text: text?.data, m: text?.m ?? 0 });
+  state.active = { ...active, dataset, hasText: text !== undefined };
+  state.lastOutcome = undefined;
+  ui.textSource.textContent = note;
+  ui.textSource.dataset['m'] = String(text?.m ?? 0);
+  ui.queryMode.disabled = state.fileText !== undefined;
+  ui.queryClear.disabled = state.query.length === 0;
+  gridView.setMarked(state.fileText === undefined ? state.query : []);
   requestSelection();
 }
 
-function aspectOf(tokens: Omit<ActiveTokens, 'dataset'>): number {
+/** Adds or removes a query token (query mode only). */
+function toggleQuery(token: number): void {
+  if (!ui.queryMode.checked || ui.queryMode.disabled || state.active === undefined) return;
+  const at = state.query.indexOf(token);
+  if (at >= 0) state.query.splice(at, 1);
+  else state.query.push(token);
+  pushTokens();
+}
+
+function aspectOf(tokens: Omit<ActiveTokens, 'dataset' | 'hasText'>): number {
   if (state.photo !== undefined) return state.photo.width / state.photo.height;
   return tokens.cols / tokens.rows;
 }
@@ -396,7 +451,6 @@ async function useMobileNetTokens(): Promise<void> {
       d: f.d,
       rows: f.rows,
       cols: f.cols,
-      hasText: false,
     },
     f.tokens,
     undefined,
@@ -422,7 +476,6 @@ function useNpyTokens(): void {
       d: visual.cols,
       rows,
       cols,
-      hasText: text !== undefined,
     },
     visual.data,
     text,

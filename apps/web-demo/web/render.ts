@@ -42,6 +42,9 @@ export class TokenGridView {
   #rank = new Int32Array(0); // pick rank (0-based) of each token, -1 when dropped
   #selection: GridSelection | undefined;
   #cursor = -1;
+  #marked = new Set<number>();
+  /** Called with a token index when a cell is clicked, or Enter / Space is pressed on it. */
+  onActivate: ((index: number) => void) | undefined;
 
   /**
    * @param root - the element laid over the photo (gets the cells)
@@ -52,6 +55,10 @@ export class TokenGridView {
     this.#root = root;
     this.#info = info;
     this.#tip = tip;
+    root.addEventListener('click', (e) => {
+      const i = this.#cellAt(e);
+      if (i >= 0) this.onActivate?.(i);
+    });
     root.addEventListener('pointermove', (e) => this.#hover(e));
     root.addEventListener('pointerleave', () => {
       this.#tip.hidden = true;
@@ -86,6 +93,7 @@ export class TokenGridView {
     this.#rank = new Int32Array(rows * cols).fill(-1);
     this.#selection = undefined;
     this.#cursor = -1;
+    this.#marked = new Set();
     this.#root.dataset['kept'] = '0';
   }
 
@@ -129,11 +137,19 @@ export class TokenGridView {
     this.#root.dataset['kept'] = '0';
   }
 
+  /** Marks cells (`.cell.query`): the tokens used as query vectors. */
+  setMarked(indices: Iterable<number>): void {
+    for (const i of this.#marked) this.#cells[i]?.classList.remove('query');
+    this.#marked = new Set(indices);
+    for (const i of this.#marked) this.#cells[i]?.classList.add('query');
+    this.#root.dataset['queries'] = String(this.#marked.size);
+  }
+
   /** A sentence about token `i`: where it is and whether / when it was picked. */
   describe(i: number): string {
     const r = Math.floor(i / this.#cols);
     const c = i % this.#cols;
-    const where = `Token ${i} (row ${r + 1}, column ${c + 1})`;
+    const where = `Token ${i} (row ${r + 1}, column ${c + 1})${this.#marked.has(i) ? ', a query token' : ''}`;
     const sel = this.#selection;
     if (sel === undefined) return where;
     const rank = this.#rank[i]!;
@@ -152,12 +168,19 @@ export class TokenGridView {
     if (fromKeyboard || i < 0) this.#describe(i);
   }
 
-  #hover(e: PointerEvent): void {
+  /** The token under a pointer event, or -1. */
+  #cellAt(e: MouseEvent): number {
     const box = this.#root.getBoundingClientRect();
-    if (this.#cells.length === 0 || box.width === 0 || box.height === 0) return;
+    if (this.#cells.length === 0 || box.width === 0 || box.height === 0) return -1;
     const c = Math.min(this.#cols - 1, Math.max(0, Math.floor(((e.clientX - box.left) / box.width) * this.#cols)));
     const r = Math.min(this.#rows - 1, Math.max(0, Math.floor(((e.clientY - box.top) / box.height) * this.#rows)));
-    const i = r * this.#cols + c;
+    return r * this.#cols + c;
+  }
+
+  #hover(e: PointerEvent): void {
+    const box = this.#root.getBoundingClientRect();
+    const i = this.#cellAt(e);
+    if (i < 0) return;
     this.#setCursor(i, false);
     this.#describe(i);
     const rank = this.#rank[i] ?? -1;
@@ -181,6 +204,11 @@ export class TokenGridView {
       case 'End': i = r * this.#cols + this.#cols - 1; break;
       case 'PageUp': i = c; break;
       case 'PageDown': i = (this.#rows - 1) * this.#cols + c; break;
+      case 'Enter':
+      case ' ':
+        e.preventDefault();
+        if (this.#cursor >= 0) this.onActivate?.(this.#cursor);
+        return;
       default: return;
     }
     e.preventDefault();
