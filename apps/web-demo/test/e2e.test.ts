@@ -197,6 +197,14 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
       await page.selectOption('#method', name);
       await waitForSelection({ kept: 96, method: name });
       expect(await keptCells()).toBe(96);
+      if (name === 'uniform') {
+        // spread over the 24 × 24 grid (the page passes the grid): 96 cells on round(√96) = 10 rows,
+        // where strides along the token sequence would have touched all 24 rows
+        const rows = await page
+          .locator('#grid .cell.kept')
+          .evaluateAll((cs) => new Set(cs.map((c) => Math.floor(Number((c as unknown as PageElement).dataset['index']) / 24))).size);
+        expect(rows).toBe(10);
+      }
     }
     await page.selectOption('#method', 'resprune');
     await waitForSelection({ kept: 96, method: 'resprune' });

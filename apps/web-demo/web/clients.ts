@@ -42,6 +42,8 @@ export interface TokenSet {
   readonly d: number;
   readonly text: Float32Array | undefined;
   readonly m: number;
+  readonly rows: number;
+  readonly cols: number;
 }
 
 export interface SelectEvents {
@@ -111,7 +113,7 @@ export class SelectClient {
 
   #sendTokens(worker: Worker, id: number, set: TokenSet): void {
     // Copied, not transferred: the page keeps the tokens to restart the worker with them.
-    worker.postMessage({ type: 'dataset', id, visual: set.visual, n: set.n, d: set.d, text: set.text, m: set.m } satisfies SelectRequest);
+    worker.postMessage({ type: 'dataset', id, ...set } satisfies SelectRequest);
   }
 
   /** Replaces the token set; later selections use it. Returns its id. */

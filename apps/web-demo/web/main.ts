@@ -389,7 +389,7 @@ function pushTokens(): void {
   } else {
     note = 'No text vectors: every token has relevance 1, so α changes nothing. Load a text .npy, or pick query tokens on the photo.';
   }
-  const dataset = selector.setTokens({ visual, n: active.n, d: active.d, text: text?.data, m: text?.m ?? 0 });
+  const dataset = selector.setTokens({ visual, n: active.n, d: active.d, text: text?.data, m: text?.m ?? 0, rows: active.rows, cols: active.cols });
   state.active = { ...active, dataset, hasText: text !== undefined };
   state.lastOutcome = undefined;
   ui.textSource.textContent = note;

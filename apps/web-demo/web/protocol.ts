@@ -47,6 +47,8 @@ export type FeaturesResponse =
 export interface MethodInfo {
   readonly name: string;
   readonly description: string;
+  /** Method-specific options it accepts (the page sets `grid`; the others keep their defaults). */
+  readonly optionNames: readonly string[];
 }
 
 /** A budget, exactly one kind. */
@@ -62,6 +64,9 @@ export type SelectRequest =
       readonly d: number;
       readonly text: Float32Array | undefined;
       readonly m: number;
+      /** The token grid, given to methods that take a `grid` option (uniform). */
+      readonly rows: number;
+      readonly cols: number;
     }
   | {
       readonly type: 'select';
