@@ -340,42 +340,41 @@ function k1x1(p0: usize, a0: usize): f64 {
 
 /**
  * For each of `nrows` pivot rows (pointers at pRowPtr) and every token i in [lo, hi):
- * out_r[i] = row_r · x_i, written as f64 at pOutPtr[r] + 8 i.
+ * out_r[i] = row_r · x_i, written as f64 at pOutPtr[r] + 8 i. Tokens are the outer loop (four at a
+ * time), so each token row is read from memory once per pass and reused from cache by every pivot
+ * row; the pivot rows (at most 16) stay in L2.
  */
 function dotRows(nrows: i32): void {
-  let r = 0;
-  for (; r + 4 <= nrows; r += 4) {
-    const p0 = <usize>load<u32>(pRowPtr + (<usize>r << 2));
-    const p1 = <usize>load<u32>(pRowPtr + (<usize>(r + 1) << 2));
-    const p2 = <usize>load<u32>(pRowPtr + (<usize>(r + 2) << 2));
-    const p3 = <usize>load<u32>(pRowPtr + (<usize>(r + 3) << 2));
-    const o0 = <usize>load<u32>(pOutPtr + (<usize>r << 2));
-    const o1 = <usize>load<u32>(pOutPtr + (<usize>(r + 1) << 2));
-    const o2 = <usize>load<u32>(pOutPtr + (<usize>(r + 2) << 2));
-    const o3 = <usize>load<u32>(pOutPtr + (<usize>(r + 3) << 2));
-    let i = lo;
-    for (; i + 2 <= hi; i += 2) {
-      const a0 = X + <usize>i * rowBytes;
-      k4x2(p0, p1, p2, p3, a0, a0 + rowBytes, o0, o1, o2, o3, i);
+  const groups = nrows & ~3;
+  let i = lo;
+  for (; i + 4 <= hi; i += 4) {
+    const a0 = X + <usize>i * rowBytes;
+    const a1 = a0 + rowBytes;
+    const a2 = a1 + rowBytes;
+    const a3 = a2 + rowBytes;
+    for (let r = 0; r < groups; r += 4) {
+      const pr = pRowPtr + (<usize>r << 2);
+      const po = pOutPtr + (<usize>r << 2);
+      const p0 = <usize>load<u32>(pr);
+      const p1 = <usize>load<u32>(pr, 4);
+      const p2 = <usize>load<u32>(pr, 8);
+      const p3 = <usize>load<u32>(pr, 12);
+      const o0 = <usize>load<u32>(po);
+      const o1 = <usize>load<u32>(po, 4);
+      const o2 = <usize>load<u32>(po, 8);
+      const o3 = <usize>load<u32>(po, 12);
+      k4x2(p0, p1, p2, p3, a0, a1, o0, o1, o2, o3, i);
+      k4x2(p0, p1, p2, p3, a2, a3, o0, o1, o2, o3, i + 2);
     }
-    for (; i < hi; i++) {
-      const a0 = X + <usize>i * rowBytes;
-      const b = <usize>i << 3;
-      store<f64>(o0 + b, k1x1(p0, a0));
-      store<f64>(o1 + b, k1x1(p1, a0));
-      store<f64>(o2 + b, k1x1(p2, a0));
-      store<f64>(o3 + b, k1x1(p3, a0));
+    for (let r = groups; r < nrows; r++) {
+      k1x4(<usize>load<u32>(pRowPtr + (<usize>r << 2)), a0, a1, a2, a3, <usize>load<u32>(pOutPtr + (<usize>r << 2)), i);
     }
   }
-  for (; r < nrows; r++) {
-    const p0 = <usize>load<u32>(pRowPtr + (<usize>r << 2));
-    const o0 = <usize>load<u32>(pOutPtr + (<usize>r << 2));
-    let i = lo;
-    for (; i + 4 <= hi; i += 4) {
-      const a0 = X + <usize>i * rowBytes;
-      k1x4(p0, a0, a0 + rowBytes, a0 + 2 * rowBytes, a0 + 3 * rowBytes, o0, i);
+  for (; i < hi; i++) {
+    const a0 = X + <usize>i * rowBytes;
+    for (let r = 0; r < nrows; r++) {
+      store<f64>(<usize>load<u32>(pOutPtr + (<usize>r << 2)) + (<usize>i << 3), k1x1(<usize>load<u32>(pRowPtr + (<usize>r << 2)), a0));
     }
-    for (; i < hi; i++) store<f64>(o0 + (<usize>i << 3), k1x1(p0, X + <usize>i * rowBytes));
   }
 }
 
