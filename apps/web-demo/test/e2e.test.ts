@@ -85,10 +85,11 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
   const shot = async (name: string): Promise<Buffer> => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
   const stageShot = async (name: string): Promise<Buffer> => page.locator('#stage').screenshot({ path: join(artifacts, `${name}.png`) });
   const keptCells = (): Promise<number> => page.locator('#grid .cell.kept').count();
+  const shownSeq = async (): Promise<number> => Number(await page.locator('#summary').getAttribute('data-seq'));
   const errorText = async (): Promise<string> => ((await page.locator('#error').isVisible()) ? ((await page.locator('#error-text').textContent()) ?? '') : '');
 
   /** Waits for a shown selection matching the expectations (any field left out is not checked). */
-  async function waitForSelection(expected: { kept?: number; method?: string; photo?: string; source?: string; n?: number }): Promise<void> {
+  async function waitForSelection(expected: { kept?: number; method?: string; photo?: string; source?: string; n?: number; after?: number }): Promise<void> {
     await page.waitForFunction(
       (e) => {
         const s = document.getElementById('summary')?.dataset;
@@ -99,7 +100,8 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
           (e.method === undefined || s['method'] === e.method) &&
           (e.photo === undefined || s['photo'] === e.photo) &&
           (e.source === undefined || s['source'] === e.source) &&
-          (e.n === undefined || s['n'] === String(e.n))
+          (e.n === undefined || s['n'] === String(e.n)) &&
+          (e.after === undefined || Number(s['seq']) > e.after)
         );
       },
       expected,
@@ -333,6 +335,49 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     await expect.poll(() => page.locator('#error').isVisible()).toBe(false);
   });
 
+  it('stays responsive during a slow selection and cancels it for newer settings', async () => {
+    // 4096 tokens (64 × 64): DivPrune's O(N²·d) pass takes many seconds on the cpu backend
+    const n = 4096;
+    const d = 256;
+    await page.setInputFiles('#npy-visual', file('big.npy', writeNpy(gaussian(n * d, 5), [n, d])));
+    await waitForSelection({ kept: 30, source: 'npy', n });
+    const restartsBefore = Number(await page.locator('#summary').getAttribute('data-restarts'));
+    await page.selectOption('#method', 'divprune');
+    await expect.poll(() => page.locator('#select-busy').isVisible(), { timeout: 10_000 }).toBe(true);
+    // the page's own thread answers at once while the worker is busy
+    const lags: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      const t0 = Date.now();
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+      lags.push(Date.now() - t0);
+    }
+    expect(Math.max(...lags)).toBeLessThan(1000);
+    await page.locator('#grid .cell').nth(100).hover();
+    await expect.poll(() => page.locator('#token-info').textContent()).toMatch(/^Token 100 \(row 2, column 37\)/);
+    expect(await page.locator('#summary').getAttribute('data-method')).toBe('resprune'); // divprune still running
+    await stageShot('09-slow-selection');
+    // newer settings arrive while DivPrune has run for > 0.75 s: its worker is replaced at once
+    await page.waitForTimeout(800);
+    let seq = await shownSeq();
+    const t0 = Date.now();
+    await page.selectOption('#method', 'resprune');
+    await waitForSelection({ kept: 30, method: 'resprune', n, after: seq });
+    const switchMs = Date.now() - t0;
+    expect(Number(await page.locator('#summary').getAttribute('data-restarts'))).toBeGreaterThan(restartsBefore);
+    // the Cancel button stops a slow run without a replacement
+    await page.selectOption('#method', 'divprune');
+    await expect.poll(() => page.locator('#select-busy').isVisible(), { timeout: 10_000 }).toBe(true);
+    await page.click('#select-cancel');
+    await expect.poll(() => page.locator('#time-select').textContent()).toMatch(/^cancelled/);
+    expect(await page.locator('#select-busy').isVisible()).toBe(false);
+    seq = await shownSeq();
+    await page.selectOption('#method', 'resprune');
+    await waitForSelection({ kept: 30, method: 'resprune', n, after: seq });
+    // no DivPrune result was ever shown: both slow runs were stopped, not waited for
+    expect(await page.locator('#summary').getAttribute('data-seq')).toBe(String(seq + 1));
+    expect(switchMs).toBeLessThan(15_000);
+  });
+
   it('goes back to MobileNetV2 tokens and fits a narrow screen', async () => {
     await page.click('#use-mobilenet');
     await waitForSelection({ kept: 30, source: 'mobilenet', photo: 'horses.jpg', n: 576 });
@@ -347,7 +392,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
         .map((el) => el.id || el.outerHTML),
     );
     expect(unlabelled).toEqual([]);
-    await shot('09-narrow');
+    await shot('10-narrow');
   });
 
   it('also works when the host makes the page cross-origin isolated (COOP/COEP)', async () => {

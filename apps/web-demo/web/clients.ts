@@ -137,7 +137,10 @@ export class SelectClient {
 
   /** Cancels the run in flight by restarting the worker; with `keepPending` the waiting settings then run. */
   cancel(keepPending = false): void {
-    if (this.#inFlight === undefined) return;
+    if (this.#inFlight === undefined) {
+      if (!keepPending) this.#pending = undefined;
+      return;
+    }
     this.#worker.terminate();
     this.restarts++;
     this.#inFlight = undefined;

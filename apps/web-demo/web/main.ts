@@ -58,6 +58,9 @@ const ui = {
   tip: $('tip'),
   stageBusy: $('stage-busy'),
   stageBusyText: $('stage-busy-text'),
+  selectBusy: $('select-busy'),
+  selectBusyText: $('select-busy-text'),
+  selectCancel: $<HTMLButtonElement>('select-cancel'),
   tokenInfo: $('token-info'),
   summary: $('summary'),
   energyPlot: document.getElementById('energy-plot') as unknown as SVGSVGElement,
@@ -161,14 +164,28 @@ ui.backend.value = backendRequest;
 
 const selector = new SelectClient({
   onResult: (outcome) => showOutcome(outcome),
-  onError: (error) => {
+  onError: (error, params) => {
     showWireError(error);
     errorFromSelection = true;
+    ui.timeSelect.textContent = `failed${params === undefined ? '' : ` (${methodLabel(params.method)})`}: see the message above`;
   },
   onBusy: (busy) => {
     ui.stage.classList.toggle('selecting', busy);
     if (busy) ui.timeSelect.textContent = 'selecting…';
+    // A selection that takes a while gets a visible note and a Cancel button.
+    clearTimeout(slowTimer);
+    if (busy) {
+      slowTimer = setTimeout(() => {
+        ui.selectBusyText.textContent = `Still selecting with ${methodLabel(ui.method.value)}…`;
+        ui.selectBusy.hidden = false;
+      }, 400);
+    } else ui.selectBusy.hidden = true;
   },
+});
+let slowTimer: ReturnType<typeof setTimeout> | undefined;
+ui.selectCancel.addEventListener('click', () => {
+  selector.cancel();
+  ui.timeSelect.textContent = 'cancelled; change a setting to select again';
 });
 
 const features = new FeaturesClient(backendRequest, (fraction, message) => {
@@ -330,11 +347,15 @@ function showOutcome(outcome: SelectionOutcome): void {
   ui.summary.textContent =
     `${methodLabel(outcome.method)} kept ${k} of ${active.n} tokens (${((100 * k) / active.n).toFixed(1)} %, ${budgetText}), ` +
     `captured energy ${(100 * captured).toFixed(1)} %.`;
-  Object.assign(ui.summary.dataset, { kept: String(k), method: outcome.method, n: String(active.n), source: active.source, photo: state.photo?.name ?? '' });
+  shownResults++;
+  Object.assign(ui.summary.dataset, { seq: String(shownResults), restarts: String(selector.restarts), kept: String(k), method: outcome.method, n: String(active.n), source: active.source, photo: state.photo?.name ?? '' });
   drawEnergy(ui.energyPlot, outcome.energy, 'energy' in b ? b.energy : undefined);
   ui.timeSelect.textContent = `${seconds(outcome.ms)} (${methodLabel(outcome.method)}, ${active.n} × ${active.d}, in a Web Worker)`;
   ui.stage.dataset['state'] = 'ready';
 }
+
+/** How many selections have been shown (`data-seq` on the summary, so a test can wait for a new one). */
+let shownResults = 0;
 
 function methodLabel(name: string): string {
   return name === 'resprune' ? 'ResPrune' : name;
@@ -607,7 +628,10 @@ ui.fileInput.addEventListener('change', () => {
 ui.npyVisual.addEventListener('change', () => {
   const file = ui.npyVisual.files?.[0];
   if (file === undefined) return;
-  void loadVisualNpy(file).catch(showError);
+  void loadVisualNpy(file).catch((error: unknown) => {
+    ui.npyVisual.value = ''; // the tokens on screen are still the last good file's
+    showError(error);
+  });
 });
 ui.npyText.addEventListener('change', () => {
   const file = ui.npyText.files?.[0];
