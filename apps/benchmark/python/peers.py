@@ -6,7 +6,8 @@ Usage: python3 peers.py DIR N D M K REPEAT METHODS
 Prints one JSON object: {method: {"ms": best, "runs": [...], "order": [...]}, "env": {...}}.
 
 Written for this project from the published descriptions (no code copied):
-- numpy-greedy: the ResPrune specification's greedy (alpha = 1, normalize 'none', relevance from the
+- numpy-greedy: the ResPrune specification's greedy (its "gaps" are the relative margins between the
+  best and second-best score at each pick, to tell float32 near-ties from real disagreements) (alpha = 1, normalize 'none', relevance from the
   max-over-text cosine), incremental form, one Gram row (a matrix-vector product) per pick.
 - cdpruner-*: CDPruner's conditional DPP: l2-normalised tokens, cosine similarity S, kernel
   L = diag(r) S diag(r) with r the min-max normalised max-over-text cosine (this project's relevance;
@@ -46,9 +47,13 @@ def numpy_greedy(v, t, k):
     picked = np.zeros(n, dtype=bool)
     order = []
     tol = 1e-6 * float((w * e0).max())
+    gaps = []
     for s in range(k):
         score = np.where(picked, -1.0, w * e)
         j = int(np.argmax(score))
+        if n > s + 1:
+            top2 = np.partition(score, n - 2)[n - 2:]
+            gaps.append(float((top2.max() - top2.min()) / top2.max()) if top2.max() > 0 else 0.0)
         if score[j] <= tol:
             rest = np.where(picked, -1.0, w * e0)
             order += [int(i) for i in np.argsort(-rest, kind='stable')[: k - s]]
@@ -60,6 +65,7 @@ def numpy_greedy(v, t, k):
         e[j] = 0.0
         picked[j] = True
         order.append(j)
+    numpy_greedy.gaps = gaps
     return order
 
 
@@ -162,6 +168,8 @@ def main():
             order = fn()
             runs.append((time.perf_counter() - t0) * 1000.0)
         out[method] = {'ms': min(runs), 'runs': runs, 'order': [int(i) for i in order]}
+        if method == 'numpy-greedy':
+            out[method]['gaps'] = numpy_greedy.gaps
     print(json.dumps(out))
 
 

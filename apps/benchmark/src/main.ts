@@ -6,16 +6,21 @@
  *
  *   node apps/benchmark/dist/main.js [--suite peers,foundation,scaling] [--repeat 5] [--threads 2]
  *        [--backends fast,fast-1t,tfjs-cpu,tfjs-wasm,tfjs-cpu+fast-kernel,tfjs-wasm+fast-kernel]
- *        [--python PATH | --no-python] [--out report.md] [--svg scaling.svg] [--json] [--quick]
+ *        [--python PATH | --no-python] [--out report.md] [--svg scaling.svg] [--json results.json] [--quick]
+ *   node apps/benchmark/dist/main.js --merge run1.json,run2.json --out report.md --svg scaling.svg
+ *
+ * Runs taken at different times merge cell by cell (best time), which tames a shared, noisy machine.
  */
 import { execSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { basename } from 'node:path';
 import { createFastEngine } from '@resprune/linalg';
 import { meanPairwiseCosine, syntheticTokens } from './data.js';
 import { findPython, runPeers, type PeerResult } from './peers.js';
 import { fastRunner, firstDifference, sameSet, tfjsRunner, time, type Problem, type Runner, type Timing } from './runners.js';
-import { fitSlope, scalingSvg, type Series } from './scaling.js';
+import { merge, renderMarkdown, type Cell, type PeerRow, type Results } from './report.js';
+import { scalingSvg } from './scaling.js';
 
 interface Args {
   suites: string[];
@@ -26,14 +31,15 @@ interface Args {
   noPython: boolean;
   out: string | undefined;
   svg: string | undefined;
-  json: boolean;
+  json: string | undefined;
   quick: boolean;
+  merge: string[];
 }
 
 const ALL_BACKENDS = ['fast', 'fast-1t', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-cpu+fast-kernel', 'tfjs-wasm+fast-kernel'];
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { suites: ['peers', 'foundation'], repeat: 5, threads: 2, backends: ALL_BACKENDS, python: undefined, noPython: false, out: undefined, svg: undefined, json: false, quick: false };
+  const a: Args = { suites: ['peers', 'foundation'], repeat: 5, threads: 2, backends: ALL_BACKENDS, python: undefined, noPython: false, out: undefined, svg: undefined, json: undefined, quick: false, merge: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const next = (): string => {
@@ -49,10 +55,11 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--no-python') a.noPython = true;
     else if (arg === '--out') a.out = next();
     else if (arg === '--svg') a.svg = next();
-    else if (arg === '--json') a.json = true;
+    else if (arg === '--json') a.json = next();
+    else if (arg === '--merge') a.merge = next().split(',');
     else if (arg === '--quick') a.quick = true;
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: resprune-bench [--suite peers,foundation,scaling] [--repeat R] [--threads T] [--backends list] [--python PATH|--no-python] [--out FILE.md] [--svg FILE.svg] [--json] [--quick]');
+      console.log('usage: resprune-bench [--suite peers,foundation,scaling] [--repeat R] [--threads T] [--backends list] [--python PATH|--no-python] [--out FILE.md] [--svg FILE.svg] [--json FILE.json] [--quick] | --merge a.json,b.json [--out] [--svg]');
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
@@ -80,7 +87,6 @@ function machine(): Record<string, string> {
 }
 
 const ms = (v: number | undefined): string => (v === undefined ? '–' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-const mib = (b: number | undefined): string => (b === undefined ? '–' : (b / 2 ** 20).toFixed(1));
 const log = (s: string): void => {
   process.stderr.write(s + '\n');
 };
@@ -89,8 +95,34 @@ function problem(n: number, d: number, k: number, seed: number): Problem {
   return { visual: syntheticTokens(n, d, seed), text: syntheticTokens(8, d, seed + 1000, 24), n, d, k };
 }
 
+function cell(t: Timing): Cell {
+  return {
+    ms: t.ms,
+    runs: t.runs,
+    ...(t.memoryBytes === undefined ? {} : { memoryBytes: t.memoryBytes }),
+    ...(t.stats === undefined ? {} : { stats: t.stats }),
+  };
+}
+
+function writeReport(results: Results, args: Args): void {
+  if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 1));
+  if (args.svg !== undefined && results.scaling !== undefined) {
+    writeFileSync(args.svg, scalingSvg(results.scaling, `ResPrune fast path, ${results.threads} threads, ${results.machine['cpu']}, Node ${results.machine['node']}`));
+    log(`wrote ${args.svg}`);
+  }
+  const report = renderMarkdown(results, args.svg === undefined ? undefined : basename(args.svg));
+  if (args.out !== undefined) {
+    writeFileSync(args.out, report);
+    log(`wrote ${args.out}`);
+  } else console.log(report);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.merge.length > 0) {
+    writeReport(merge(args.merge.map((f) => JSON.parse(readFileSync(f, 'utf8')) as Results)), args);
+    return;
+  }
   const mach = machine();
   log(`machine: ${mach['cpu']}, ${mach['cores']} cores, node ${mach['node']}, load ${mach['loadavg']}`);
   const engine = await createFastEngine({ threads: args.threads });
@@ -108,18 +140,19 @@ async function main(): Promise<void> {
   pick('tfjs-wasm', () => tfjsRunner('wasm', undefined));
   pick('tfjs-cpu+fast-kernel', () => tfjsRunner('cpu', engine));
   pick('tfjs-wasm+fast-kernel', () => tfjsRunner('wasm', engine));
-  const md: string[] = [];
-  const json: Record<string, unknown> = { machine: mach, command: `node apps/benchmark/dist/main.js ${process.argv.slice(2).join(' ')}`.trim(), notes: py.notes };
+  const results: Results = {
+    machine: mach,
+    command: `node apps/benchmark/dist/main.js ${process.argv.slice(2).join(' ')}`.trim(),
+    notes: py.notes,
+    threads: engine.threads,
+  };
 
   // ---- the issue's three shapes against CDPruner and DivPrune -----------------------------------
   if (args.suites.includes('peers')) {
     const shapes = args.quick ? [[144, 512, 32, 0.7]] : [[576, 4096, 128, 0.7], [1296, 3584, 144, 0.35], [2880, 4096, 320, 0.5]];
-    const rows: Array<Record<string, unknown>> = [];
-    md.push('## ResPrune against the peers (CDPruner, DivPrune)', '');
     const torch = py.torch !== undefined;
     const peerNames = torch ? ['cdpruner-torch', 'divprune-torch'] : ['cdpruner-numpy', 'divprune-numpy'];
-    md.push(`| shape (N, d, K) | ResPrune fast, ${engine.threads} threads (ms) | ResPrune, 1 thread (ms) | CDPruner${torch ? ' (torch)' : ' (NumPy port)'} (ms) | DivPrune${torch ? ' (torch)' : ' (NumPy port)'} (ms) | ratio to CDPruner | target | peak wasm memory (MiB) | same picks as CDPruner (α=2, l2) |`);
-    md.push('|---|---|---|---|---|---|---|---|---|');
+    results.peers = [];
     for (const [n, d, k, target] of shapes as Array<[number, number, number, number]>) {
       const p = problem(n, d, k, 7);
       log(`peers: N=${n} d=${d} K=${k} (mean pairwise cosine ${meanPairwiseCosine(p.visual, n, d).toFixed(2)})`);
@@ -132,24 +165,24 @@ async function main(): Promise<void> {
       if (python !== undefined) peers = runPeers(python, p.visual, p.text, n, d, k, args.repeat, peerNames, args.threads);
       const c = peers?.methods[peerNames[0]!];
       const dv = peers?.methods[peerNames[1]!];
-      const ratio = c === undefined ? undefined : fast.ms / c.ms;
-      const same = c === undefined ? '–' : sameSet(cdp.order, c.order) ? 'yes' : 'no';
-      rows.push({ n, d, k, fast, single: one, cdpruner: c, divprune: dv, ratio, target, sameAsCdpruner: same, env: peers?.env });
-      md.push(`| ${n}, ${d}, ${k} | ${ms(fast.ms)} | ${ms(one.ms)} | ${ms(c?.ms)} | ${ms(dv?.ms)} | ${ratio === undefined ? '–' : ratio.toFixed(2) + '×'} | ≤ ${target}× | ${mib(fast.memoryBytes)} | ${same} |`);
-      log(`  fast ${ms(fast.ms)} ms [${fast.runs.map(ms).join(' ')}] ${JSON.stringify(fast.stats)}; 1t ${ms(one.ms)}; CDPruner ${ms(c?.ms)} [${c?.runs.map(ms).join(' ') ?? ''}]; DivPrune ${ms(dv?.ms)}; ratio ${ratio?.toFixed(3)}`);
+      const row: PeerRow = {
+        n, d, k, target,
+        fast: cell(fast),
+        single: cell(one),
+        peerKind: torch ? 'torch' : 'numpy',
+        ...(c === undefined ? {} : { cdpruner: { ms: c.ms, runs: c.runs }, sameAsCdpruner: sameSet(cdp.order, c.order) }),
+        ...(dv === undefined ? {} : { divprune: { ms: dv.ms, runs: dv.runs } }),
+      };
+      results.peers.push(row);
+      log(`  fast ${ms(fast.ms)} ms [${fast.runs.map(ms).join(' ')}] ${JSON.stringify(fast.stats)}; 1t ${ms(one.ms)}; CDPruner ${ms(c?.ms)} [${c?.runs.map(ms).join(' ') ?? ''}]; DivPrune ${ms(dv?.ms)}; ratio ${c === undefined ? '–' : (fast.ms / c.ms).toFixed(3)}`);
     }
-    json['peers'] = rows;
-    md.push('');
   }
 
   // ---- the foundation issue's grid on every backend, next to the NumPy greedy -------------------
   if (args.suites.includes('foundation')) {
     const grid = args.quick ? [[144, 512, [16, 32]]] : [[576, 4096, [64, 128, 192]], [2880, 4096, [160, 320, 640]]];
     const names = Object.keys(runners);
-    md.push('## Every backend next to NumPy (same greedy, same inputs)', '');
-    md.push(`| N | d | K | ${names.map((b) => `${b} (ms)`).join(' | ')} | NumPy greedy (ms) | same picks as NumPy |`);
-    md.push(`|---|---|---|${names.map(() => '---|').join('')}---|---|`);
-    const rows: Array<Record<string, unknown>> = [];
+    results.grid = [];
     for (const [n, d, ks] of grid as Array<[number, number, number[]]>) {
       for (const k of ks) {
         const p = problem(n, d, k, 11);
@@ -163,19 +196,23 @@ async function main(): Promise<void> {
         let numpy: PeerResult | undefined;
         if (py.numpy !== undefined) numpy = runPeers(py.numpy, p.visual, p.text, n, d, k, Math.min(args.repeat, 3), ['numpy-greedy'], args.threads);
         const np = numpy?.methods['numpy-greedy'];
-        const checks = names.map((b) => {
-          if (np === undefined) return undefined;
-          const at = firstDifference(res[b]!.order, np.order);
-          return at < 0 ? 'yes' : `differs at pick ${at}`;
+        const agreement: Record<string, string> = {};
+        if (np !== undefined) {
+          for (const b of names) {
+            const at = firstDifference(res[b]!.order, np.order);
+            const gap = np.gaps?.[at];
+            agreement[b] = at < 0 ? 'yes' : `first difference at pick ${at}${gap === undefined ? '' : ` (NumPy's top-2 margin there: ${gap.toExponential(1)})`}`;
+          }
+          log(`  numpy-greedy: ${ms(np.ms)} ms [${np.runs.map(ms).join(' ')}]; ${JSON.stringify(agreement)}`);
+        }
+        results.grid.push({
+          n, d, k,
+          cells: Object.fromEntries(names.map((b) => [b, cell(res[b]!)])),
+          ...(np === undefined ? {} : { numpy: { ms: np.ms, runs: np.runs } }),
+          agreement,
         });
-        const agree = checks.every((c) => c === 'yes') ? 'yes (all)' : names.map((b, i) => `${b}: ${checks[i] ?? '–'}`).join('; ');
-        if (np !== undefined) log(`  numpy-greedy: ${ms(np.ms)} ms [${np.runs.map(ms).join(' ')}]; same picks: ${agree}`);
-        rows.push({ n, d, k, ...Object.fromEntries(names.map((b) => [b, res[b]])), numpy: np, samePicks: agree });
-        md.push(`| ${n} | ${d} | ${k} | ${names.map((b) => ms(res[b]!.ms)).join(' | ')} | ${ms(np?.ms)} | ${np === undefined ? '–' : agree} |`);
       }
     }
-    json['foundation'] = rows;
-    md.push('');
   }
 
   // ---- scaling study of the fast path ------------------------------------------------------------
@@ -186,9 +223,7 @@ async function main(): Promise<void> {
       { variable: 'K', fixed: 'N=2304, d=4096', values: q ? [16, 32] : [32, 64, 128, 256], shape: (v) => [q ? 256 : 2304, q ? 256 : 4096, v] },
       { variable: 'd', fixed: 'N=1152, K=128', values: q ? [128, 256] : [1024, 2048, 4096, 8192], shape: (v) => [q ? 256 : 1152, v, q ? 32 : 128] },
     ];
-    const series: Series[] = [];
-    md.push('## Scaling of the fast path', '');
-    md.push('| varied | fixed | points (value: ms) | fitted slope of log(ms) on log(value) |', '|---|---|---|---|');
+    results.scaling = [];
     for (const s of plan) {
       const points: Array<{ x: number; ms: number }> = [];
       for (const v of s.values) {
@@ -197,32 +232,13 @@ async function main(): Promise<void> {
         points.push({ x: v, ms: t.ms });
         log(`scaling ${s.variable}=${v}: ${ms(t.ms)} ms`);
       }
-      series.push({ variable: s.variable, fixed: s.fixed, points });
-      md.push(`| ${s.variable} | ${s.fixed} | ${points.map((p) => `${p.x}: ${ms(p.ms)}`).join(', ')} | ${fitSlope(points).slope.toFixed(2)} |`);
+      results.scaling.push({ variable: s.variable, fixed: s.fixed, points });
     }
-    json['scaling'] = series.map((s) => ({ ...s, slope: fitSlope(s.points).slope }));
-    if (args.svg !== undefined) {
-      writeFileSync(args.svg, scalingSvg(series, `ResPrune fast path, ${engine.threads} threads, ${mach['cpu']}, node ${mach['node']}`));
-      log(`wrote ${args.svg}`);
-    }
-    md.push('');
   }
 
   await engine.dispose();
   await single.dispose();
-  const header = [
-    `Machine: ${mach['cpu']}, ${mach['cores']} cores, ${mach['memory']}, ${mach['platform']}, Node ${mach['node']}; load average at start ${mach['loadavg']}.`,
-    `Command: \`${String(json['command'])}\`. Best of the runs in one process (first run after a warm-up).`,
-    ...py.notes.map((n) => `Note: ${n}`),
-    '',
-  ];
-  const report = [...header, ...md].join('\n');
-  if (args.out !== undefined) {
-    writeFileSync(args.out, report);
-    log(`wrote ${args.out}`);
-  }
-  if (args.json) console.log(JSON.stringify(json, (_, v: unknown) => (v instanceof Int32Array ? Array.from(v) : v), 1));
-  else console.log(report);
+  writeReport(results, args);
 }
 
 main().catch((e: unknown) => {

@@ -9,6 +9,8 @@ export interface PeerTiming {
   readonly ms: number;
   readonly runs: number[];
   readonly order: number[];
+  /** numpy-greedy only: relative margin between the best and second-best score at each pick. */
+  readonly gaps?: number[];
 }
 
 /** What a Python run produced, keyed by method (`numpy-greedy`, `cdpruner-torch`, …). */

@@ -568,7 +568,11 @@ function phaseTransform(): void {
         for (let o: usize = 0; o < rowBytes; o += 16) v128.store(a + o, f32x4.mul(v128.load(a + o), s));
       }
     }
-    ownNorms();
+    // unit rows have energy exactly 1 (not 1 ± float32 rounding), so ties are ties, as the spec says
+    for (let i = lo; i < hi; i++) {
+      const e = E0 + (<usize>i << 3);
+      if (load<f64>(e) > 0) store<f64>(e, 1.0);
+    }
   }
 }
 

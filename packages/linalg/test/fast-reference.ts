@@ -63,7 +63,7 @@ export function referenceSelect(visual: Float32Array, n: number, d: number, o: R
     for (const v of x) for (let k = 0; k < d; k++) mu[k] = mu[k]! + v[k]! / n;
     x = x.map((v) => v.map((a, k) => a - mu[k]!));
   }
-  const e0 = x.map((v) => dot(v, v));
+  const e0 = x.map((v) => (o.normalize === 'l2' ? (dot(v, v) > 0 ? 1 : 0) : dot(v, v)));
   const R = x.map((v) => Float64Array.from(v));
   const E = Float64Array.from(e0);
   const picked = new Uint8Array(n);

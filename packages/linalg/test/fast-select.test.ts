@@ -96,6 +96,15 @@ describe('fast selection: same picks as the float64 reference', () => {
     expect(base.stats.gramRows).toBeGreaterThanOrEqual(base.order.length);
   });
 
+  it('breaks the exact ties of unit rows by the lowest index', () => {
+    const x = tokens(50, 16, 33);
+    for (const [name, engine] of Object.entries(engines)) {
+      const got = engine.select(x, 50, 16, { keep: 3, normalize: 'l2' });
+      expect(got.order[0], name).toBe(0);
+      expect(got.scores[0], name).toBe(1);
+    }
+  });
+
   it('gives the same picks with any batch size (rows computed ahead never go stale)', async () => {
     const x = tokens(90, 48, 21);
     const opts: FastSelectOptions = { keep: 45, normalize: 'l2' };
@@ -273,6 +282,46 @@ describe('fast selection: bad input', () => {
     await e.dispose();
     expectCode(() => e.select(x, 10, 4, { keep: 2 }), 'E_BACKEND');
     expect(e.memoryBytes()).toBe(0);
+  });
+});
+
+describe('fast selection: falls back where threads or SIMD are missing', () => {
+  const x = tokens(70, 20, 91);
+  const opts: FastSelectOptions = { keep: 12, normalize: 'center' };
+  it('runs on one thread without SharedArrayBuffer (a page without cross-origin isolation)', async () => {
+    const g = globalThis as { SharedArrayBuffer?: unknown };
+    const saved = g.SharedArrayBuffer;
+    delete g.SharedArrayBuffer;
+    let engine: FastEngine | undefined;
+    try {
+      expect((await fastCapabilities()).threads).toBe(false);
+      engine = await createFastEngine({ warmUp: false });
+      await expect(createFastEngine({ mode: 'threads' })).rejects.toMatchObject({ code: 'E_WASM_UNAVAILABLE' });
+    } finally {
+      g.SharedArrayBuffer = saved;
+    }
+    expect(engine!.kind).toBe('wasm');
+    expect(expectSamePicks(engine!.select(x, 70, 20, opts), referenceSelect(x, 70, 20, opts), engine!.kind)).toBeGreaterThanOrEqual(6);
+    await engine!.dispose();
+  });
+  it('runs plain JavaScript without WebAssembly SIMD', async () => {
+    const wasm = (globalThis as { WebAssembly: { validate: (b: Uint8Array) => boolean } }).WebAssembly;
+    const validate = wasm.validate;
+    wasm.validate = () => false;
+    let engine: FastEngine | undefined;
+    try {
+      const caps = await fastCapabilities();
+      expect(caps.simd).toBe(false);
+      expect(caps.threads).toBe(false);
+      engine = await createFastEngine({ warmUp: false });
+      await expect(createFastEngine({ mode: 'single' })).rejects.toMatchObject({ code: 'E_WASM_UNAVAILABLE' });
+    } finally {
+      wasm.validate = validate;
+    }
+    expect(engine!.kind).toBe('js');
+    expect(engine!.memoryBytes()).toBe(0);
+    expect(expectSamePicks(engine!.select(x, 70, 20, opts), referenceSelect(x, 70, 20, opts), engine!.kind)).toBeGreaterThanOrEqual(6);
+    await engine!.dispose();
   });
 });
 

@@ -119,7 +119,7 @@ export function runPlain(visual: Float32Array, c: CheckedSelect): FastSelection 
       if (e0[i]! > 0) {
         const s = Math.fround(1 / Math.sqrt(e0[i]!));
         for (let kk = 0; kk < d; kk++) x[i * d + kk] = x[i * d + kk]! * s;
-        e0[i] = dot(x, i * d, x, i * d, d);
+        e0[i] = 1; // unit rows: exactly 1, so equal weights tie exactly (lowest index wins)
       }
     }
   }
