@@ -282,6 +282,7 @@ function requestSelection(): void {
     p = currentParams();
   } catch (error) {
     showError(error);
+    errorFromSelection = true; // cleared by the next good selection, once the field is fixed
     return;
   }
   selector.request(p);
