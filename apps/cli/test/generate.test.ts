@@ -40,7 +40,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('resprune generate', () => {
   it('--json prints inputIds, kept, generatedIds, text and the report; --dump-logits writes [L\', vocab] float32', () => {
     const npy = join(dir, 'logits.npy');
-    const r = runCli(['generate', '--model', model, '--image', DOG, '--prompt', 'What is the dog doing?', '--keep', '64', '--max-new-tokens', '3', '--backend', 'cpu', '--json', '--dump-logits', npy]);
+    const r = runCli(['generate', '--model', model, '--image', DOG, '--prompt', 'What is the dog doing?', '--keep', '64', '--policy', 'per-view', '--max-new-tokens', '3', '--backend', 'cpu', '--json', '--dump-logits', npy]);
     expect(r.stderr).toContain('loading weights');
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as {
@@ -49,7 +49,7 @@ describe('resprune generate', () => {
       kept: number[];
       generatedIds: number[];
       text: string;
-      report: { visualTokensBefore: number; visualTokensAfter: number; sequenceLengthAfter: number; kvCacheBytes: number; kvCacheBytesUnpruned: number; flops: { total: number }; flopsUnpruned: { total: number }; timings: { prefillMs: number; selectionMs: number } };
+      report: { policy: string; units: { label: string; candidates: number; kept: number }[]; visualTokensBefore: number; visualTokensAfter: number; sequenceLengthAfter: number; kvCacheBytes: number; kvCacheBytesUnpruned: number; flops: { total: number }; flopsUnpruned: { total: number }; timings: { prefillMs: number; selectionMs: number } };
     };
     expect(out.imageSpan.length).toBe(576);
     expect(out.inputIds.filter((id) => id === 32000).length).toBe(576);
@@ -62,6 +62,9 @@ describe('resprune generate', () => {
     expect(typeof out.text).toBe('string');
     expect(out.report.visualTokensBefore).toBe(576);
     expect(out.report.visualTokensAfter).toBe(64);
+    // LLaVA-1.5 has one view: the per-view policy gives it the whole budget
+    expect(out.report.policy).toBe('per-view');
+    expect(out.report.units).toEqual([{ label: 'image 0 image', candidates: 576, kept: 64 }]);
     expect(out.report.sequenceLengthAfter).toBe(out.inputIds.length - 576 + 64);
     expect(out.report.kvCacheBytes).toBeLessThan(out.report.kvCacheBytesUnpruned);
     expect(out.report.timings.prefillMs).toBeGreaterThan(0);
@@ -100,5 +103,9 @@ describe('resprune generate', () => {
     const badBudget = runCli(['generate', '--model', model, '--image', DOG, '--prompt', 'x', '--ratio', '2', '--backend', 'cpu']);
     expect(badBudget.code).toBe(2);
     expect(badBudget.stderr).toContain('E_BUDGET');
+    const badPolicy = runCli(['generate', '--model', model, '--image', DOG, '--prompt', 'x', '--keep', '8', '--policy', 'per-tile']);
+    expect(badPolicy.code).toBe(2);
+    expect(badPolicy.stderr).toContain('E_INVALID_OPTION');
+    expect(badPolicy.stderr).toContain('per-crop');
   });
 });

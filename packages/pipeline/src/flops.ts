@@ -27,6 +27,11 @@ export interface PrefillShape {
   readonly selectionCandidates: number;
   /** Tokens the selector kept (K), 0 without pruning. */
   readonly selectionKept: number;
+  /**
+   * Per-unit sizes when the budget was split (per-view or per-crop policies): the selection then costs
+   * `Σ 2·Nᵤ·Kᵤ·d` instead of `2·N·K·d`. Omit for one unit.
+   */
+  readonly selectionUnits?: ReadonlyArray<{ readonly candidates: number; readonly kept: number }>;
   /** Sequence length entering the LLM (after pruning). */
   readonly sequenceLength: number;
   /** Rows passed through `lm_head` (1 for generation, L' when dumping logits). */
@@ -56,7 +61,10 @@ export function prefillFlops(cfg: LlavaModelConfig, shape: PrefillShape): Prefil
   const d = cfg.text.hiddenSize;
   const perCrop = cfg.visionFeatureSelectStrategy === 'default' ? g * g : t;
   const projector = shape.crops * 2 * perCrop * (c * indices.length * d + d * d);
-  const selection = 2 * shape.selectionCandidates * shape.selectionKept * d;
+  const selection =
+    shape.selectionUnits === undefined
+      ? 2 * shape.selectionCandidates * shape.selectionKept * d
+      : shape.selectionUnits.reduce((a, u) => a + 2 * u.candidates * u.kept * d, 0);
   const L = shape.sequenceLength;
   const tc = cfg.text;
   const qd = tc.numHeads * tc.headDim;

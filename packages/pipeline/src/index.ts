@@ -75,9 +75,20 @@ export {
   type PipelineTokenizer,
   type CheckpointTokenizer,
 } from './tokenizer.js';
-export { imageTokenLayout, unpaddedGrid, tokensPerCrop, type ImageTokenLayout } from './models/llava.js';
+export { pipelineBackbones, resolveBackbone } from './backbone.js';
 export { prefillFlops, kvBytesFor, type PrefillFlops, type PrefillShape } from './flops.js';
-export { checkBudget, planPruning, type PruneBudget, type SelectorCall, type TokenSelector, type NewlineRule, type PruningPlan } from './prune.js';
+export {
+  checkBudget,
+  toBackboneBudget,
+  planPruning,
+  type PruneBudget,
+  type SelectorCall,
+  type TokenSelector,
+  type NewlineRule,
+  type PruningPlan,
+  type PrunedUnit,
+  type PlanPruningOptions,
+} from './prune.js';
 export {
   loadPipeline,
   type LoadPipelineOptions,

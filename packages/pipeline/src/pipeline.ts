@@ -6,10 +6,12 @@ import { loadWeights, locateWeights, readJsonFile, type LoadProgress, type Tenso
 import { parseLlavaConfig, type LlavaModelConfig } from './config.js';
 import { kvBytesFor, prefillFlops, type PrefillFlops } from './flops.js';
 import { disposeKvCache, kvCacheBytes, lmHead, llamaForward, type KvCache } from './models/llama.js';
-import { EMBED_TOKENS, encodeCrops, imageTokenLayout, llavaFallbacks, llavaWeightSpec, packNext, type ImageTokenLayout } from './models/llava.js';
+import { EMBED_TOKENS, encodeCrops, llavaFallbacks, llavaWeightSpec, nextGeometry, packNext } from './models/llava.js';
 import { decodeRgb, parseImageProcessorConfig, preprocessImage, type ImageProcessorConfig, type PreprocessedImage, type RgbImage } from './preprocess.js';
 import { promptTextVectors, registrySelector } from './defaults.js';
-import { planPruning, type PruneBudget, type TokenSelector, type NewlineRule } from './prune.js';
+import { planPruning, toBackboneBudget, type PrunedUnit, type PruneBudget, type TokenSelector, type NewlineRule } from './prune.js';
+import { resolveBackbone } from './backbone.js';
+import type { BackboneAdapter, BudgetPolicy, HfConfigLike, VisualLayout } from '@resprune/backbones';
 import { loadCheckpointTokenizer, renderChatPrompt, type PipelineTokenizer } from './tokenizer.js';
 
 /** Options of {@link loadPipeline}. */
@@ -58,6 +60,12 @@ export interface GenerateRequest {
   readonly alpha?: number;
   /** LLaVA-NeXT `image_newline` rule (default `keep-rows`). */
   readonly newlines?: NewlineRule;
+  /**
+   * How the budget is split inside the image (`@resprune/backbones`' `BudgetPolicy`): `global` (default, one
+   * budget over base view and crops), `per-view` (LLaVA-NeXT: base view and crop grid get ⌈n × f⌉ each) or
+   * `per-crop` (base view and every crop get ⌈n × f⌉ each). LLaVA-1.5 has one view: all three are the same.
+   */
+  readonly policy?: BudgetPolicy;
   /** Maximum tokens to generate (default 32). 0 runs the prefill only. */
   readonly maxNewTokens?: number;
   /** Sampling settings; omit for greedy. */
@@ -112,6 +120,10 @@ export interface GenerationReport {
   readonly method: string;
   /** The budget as requested, or null. */
   readonly budget: PruneBudget | null;
+  /** The budget policy used, or null without a budget. */
+  readonly policy: BudgetPolicy | null;
+  /** Selection units of the budget plan (label, candidates, kept), empty without a budget. */
+  readonly units: readonly PrunedUnit[];
 }
 
 /** Result of one request. */
@@ -146,6 +158,11 @@ export interface LvlmPipeline {
   readonly tokenizer: PipelineTokenizer;
   /** Name layout of the checkpoint's tensors. */
   readonly tensorLayout: TensorNameLayout;
+  /**
+   * The backbone adapter (`@resprune/backbone-llava`) resolved from config.json and preprocessor_config.json: it
+   * gives each image's token layout, splits budgets and compacts the LLM input.
+   */
+  readonly backbone: BackboneAdapter;
   /** Float32 bytes of the loaded weights. */
   readonly weightBytes: number;
   /** Chat template in use. */
@@ -216,10 +233,20 @@ function sample(logits: Float32Array, s: SamplingOptions, rand: () => number): n
   return top[keep - 1]!;
 }
 
+const BUDGET_POLICIES: readonly BudgetPolicy[] = ['global', 'per-view', 'per-crop'];
+const NEWLINE_RULES: readonly NewlineRule[] = ['keep-rows', 'keep', 'drop', 'select'];
+
 function validateRequest(req: GenerateRequest, i: number): void {
   const where = `generate (request ${i})`;
   if (typeof req.prompt !== 'string' || req.prompt.trim() === '') {
     throw new ResPruneError('E_EMPTY_INPUT', `${where}: prompt must be a non-empty string.`);
+  }
+  if (req.budget !== undefined) toBackboneBudget(req.budget);
+  if (req.policy !== undefined && !BUDGET_POLICIES.includes(req.policy)) {
+    throw new ResPruneError('E_INVALID_OPTION', `${where}: policy must be one of ${BUDGET_POLICIES.join(', ')}, got ${JSON.stringify(req.policy)}.`);
+  }
+  if (req.newlines !== undefined && !NEWLINE_RULES.includes(req.newlines)) {
+    throw new ResPruneError('E_INVALID_OPTION', `${where}: newlines must be one of ${NEWLINE_RULES.join(', ')}, got ${JSON.stringify(req.newlines)}.`);
   }
   const m = req.maxNewTokens ?? 32;
   if (!Number.isSafeInteger(m) || m < 0) throw new ResPruneError('E_INVALID_OPTION', `${where}: maxNewTokens must be an integer >= 0, got ${m}.`);
@@ -241,7 +268,7 @@ interface Prepared {
   readonly req: GenerateRequest;
   readonly inputIds: number[];
   readonly spanStart: number;
-  readonly layout: ImageTokenLayout;
+  readonly layout: VisualLayout;
   readonly pre: PreprocessedImage;
   readonly preprocessMs: number;
 }
@@ -268,12 +295,15 @@ interface Prepared {
  */
 export async function loadPipeline(dir: string, options: LoadPipelineOptions = {}): Promise<LvlmPipeline> {
   const files = locateWeights(dir);
-  const config = parseLlavaConfig(readJsonFile(join(dir, 'config.json')));
-  const preRaw = existsSync(join(dir, 'preprocessor_config.json')) ? readJsonFile(join(dir, 'preprocessor_config.json')) : {};
+  const rawConfig = readJsonFile(join(dir, 'config.json'));
+  const config = parseLlavaConfig(rawConfig);
+  const hasPre = existsSync(join(dir, 'preprocessor_config.json'));
+  const preRaw = hasPre ? readJsonFile(join(dir, 'preprocessor_config.json')) : {};
   const imageProcessor = parseImageProcessorConfig(preRaw, config.imageGridPinpoints);
   if (config.modelType === 'llava_next' && imageProcessor.gridPinpoints.length === 0) {
     throw new ResPruneError('E_CHECKPOINT', `${dir}: llava_next needs image_grid_pinpoints (config.json or preprocessor_config.json).`);
   }
+  const backbone = resolveBackbone(rawConfig as HfConfigLike, hasPre ? (preRaw as HfConfigLike) : undefined);
   const tok = loadCheckpointTokenizer(dir);
   const chatTemplate = options.chatTemplate ?? tok.chatTemplate;
   if (chatTemplate === undefined) {
@@ -304,7 +334,12 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
     const rgb = typeof req.image === 'string' || req.image instanceof Uint8Array ? await decodeRgb(req.image) : req.image;
     const pre = await preprocessImage(rgb, imageProcessor);
     const preprocessMs = now() - t0;
-    const layout = imageTokenLayout(config, pre.imageSize, pre.grid);
+    const layout = backbone.layout({ width: pre.imageSize[1], height: pre.imageSize[0] });
+    const geo = nextGeometry(layout);
+    const crops = geo === null ? 1 : 1 + geo.grid[0] * geo.grid[1];
+    if (pre.crops !== crops || (geo !== null && (pre.grid?.[0] !== geo.grid[0] || pre.grid?.[1] !== geo.grid[1]))) {
+      throw new ResPruneError('E_INTERNAL', `generate: preprocessing made ${pre.crops} crops (grid ${JSON.stringify(pre.grid)}), the ${layout.backbone} layout expects ${crops} (grid ${JSON.stringify(geo?.grid ?? null)}).`);
+    }
     const rendered = renderChatPrompt(chatTemplate!, req.prompt, { bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken });
     const addSpecial = tokenizer.bosToken === undefined || !rendered.startsWith(tokenizer.bosToken);
     const ids = tokenizer.encode(rendered, addSpecial);
@@ -348,7 +383,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
         for (const p of prepared) {
           const mine = tf.slice(feats, [c0, 0, 0], [p.pre.crops, -1, -1]) as tf.Tensor3D;
           c0 += p.pre.crops;
-          out.push(config.modelType === 'llava_next' ? packNext(config, w, mine, p.layout) : (tf.reshape(mine, [-1, config.text.hiddenSize]) as tf.Tensor2D));
+          out.push(config.modelType === 'llava_next' ? packNext(w, mine, p.layout) : (tf.reshape(mine, [-1, config.text.hiddenSize]) as tf.Tensor2D));
         }
         return out;
       });
@@ -360,36 +395,54 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
       });
       await Promise.all(visual.map((v) => v.data()));
       const visionMs = (now() - tv) / B;
-      // Selection and compaction.
+      // Selection (the adapter's budget plan) and compaction (the adapter's rows and positions).
       const kepts: Int32Array[] = [];
+      const rowPositions: (readonly number[])[] = [];
       const selectionMs: number[] = [];
-      const selSizes: { n: number; k: number }[] = [];
+      const selUnits: (readonly PrunedUnit[])[] = [];
+      const policies: (BudgetPolicy | null)[] = [];
       for (let i = 0; i < B; i++) {
         const p = prepared[i]!;
         const ts = now();
+        const newlines = p.req.newlines ?? 'keep-rows';
+        let picked: ArrayLike<number>;
         if (p.req.budget === undefined) {
-          kepts.push(Int32Array.from({ length: p.layout.tokens }, (_, j) => j));
-          selSizes.push({ n: 0, k: 0 });
+          // No budget: every token stays, newlines included.
+          picked = Int32Array.from({ length: p.layout.tokens }, (_, j) => j);
+          selUnits.push([]);
+          policies.push(null);
         } else {
           const textVec = (options.textVectors ?? promptTextVectors)(p.req.prompt, tokenizer, embedTable);
           try {
-            const plan = await planPruning(visual[i]!, p.layout, p.req.budget, {
+            const plan = await planPruning(visual[i]!, p.layout, backbone, p.req.budget, {
               selector: options.selector ?? registrySelector,
               method: p.req.method ?? 'resprune',
               ...(p.req.alpha === undefined ? {} : { alpha: p.req.alpha }),
               ...(textVec === undefined ? {} : { text: textVec }),
-              newlines: p.req.newlines ?? 'keep-rows',
+              ...(p.req.policy === undefined ? {} : { policy: p.req.policy }),
+              newlines,
             });
-            kepts.push(plan.kept);
-            selSizes.push({ n: plan.candidates, k: plan.selected });
+            picked = plan.picked;
+            selUnits.push(plan.units);
+            policies.push(plan.plan.policy);
           } finally {
             textVec?.dispose();
           }
         }
+        const after = p.inputIds.length - p.spanStart - p.layout.tokens;
+        const compacted = backbone.compact(p.layout, picked, {
+          prompt: [{ text: p.spanStart }, { image: 0 }, { text: after }],
+          newlines: p.req.budget === undefined ? 'select' : newlines,
+        });
+        if (compacted.positions.scheme !== 'sequential') {
+          throw new ResPruneError('E_INTERNAL', `generate: the ${backbone.id} adapter numbers positions "${compacted.positions.scheme}"; this pipeline runs 1-D RoPE.`);
+        }
+        kepts.push(Int32Array.from(compacted.visual));
+        rowPositions.push(compacted.positions.ids);
         selectionMs.push(now() - ts);
       }
       // Compacted input embeddings per row, left-padded to a common length.
-      const lens = prepared.map((p, i) => p.inputIds.length - p.layout.tokens + kepts[i]!.length);
+      const lens = rowPositions.map((ids) => ids.length);
       const Lmax = Math.max(...lens);
       const d = config.text.hiddenSize;
       const rowEmbeds: tf.Tensor2D[] = prepared.map((p, i) =>
@@ -399,7 +452,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
           const parts: tf.Tensor2D[] = [];
           if (Lmax > lens[i]!) parts.push(tf.zeros([Lmax - lens[i]!, d]));
           if (before.length > 0) parts.push(tf.gather(embedTable, tf.tensor1d(before, 'int32')));
-          parts.push(tf.gather(visual[i]!, tf.tensor1d(kepts[i]!, 'int32')));
+          if (kepts[i]!.length > 0) parts.push(tf.gather(visual[i]!, tf.tensor1d(kepts[i]!, 'int32')));
           if (after.length > 0) parts.push(tf.gather(embedTable, tf.tensor1d(after, 'int32')));
           return tf.concat(parts, 0);
         }),
@@ -412,9 +465,10 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
         v.fill(1, Lmax - l);
         return v;
       });
-      const positions = lens.map((l) => {
+      const positions = lens.map((l, r) => {
         const p = new Int32Array(Lmax);
-        for (let t = Lmax - l; t < Lmax; t++) p[t] = t - (Lmax - l);
+        const ids = rowPositions[r]!;
+        for (let t = Lmax - l; t < Lmax; t++) p[t] = ids[t - (Lmax - l)]!;
         return p;
       });
       const useCache = requests.map((r) => r.useKvCache ?? true);
@@ -519,7 +573,15 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
         const crops = p.pre.crops;
         const seqBefore = p.inputIds.length;
         const rows = p.req.returnPrefillLogits === true ? lens[r]! : 1;
-        const flops = prefillFlops(config, { crops, selectionCandidates: selSizes[r]!.n, selectionKept: selSizes[r]!.k, sequenceLength: lens[r]!, logitRows: rows });
+        const units = selUnits[r]!;
+        const flops = prefillFlops(config, {
+          crops,
+          selectionCandidates: units.reduce((a, u) => a + u.candidates, 0),
+          selectionKept: units.reduce((a, u) => a + u.kept, 0),
+          ...(units.length > 1 ? { selectionUnits: units.map((u) => ({ candidates: u.candidates, kept: u.kept })) } : {}),
+          sequenceLength: lens[r]!,
+          logitRows: rows,
+        });
         const flopsUnpruned = prefillFlops(config, { crops, selectionCandidates: 0, selectionKept: 0, sequenceLength: seqBefore, logitRows: rows === 1 ? 1 : seqBefore });
         const result: GenerateResult = {
           inputIds: p.inputIds,
@@ -547,6 +609,8 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
             },
             method: p.req.budget === undefined ? 'none' : (p.req.method ?? 'resprune'),
             budget: p.req.budget ?? null,
+            policy: policies[r]!,
+            units,
           },
           ...(prefillLogits[r] === undefined ? {} : { prefillLogits: prefillLogits[r] }),
           ...(p.req.returnStepLogits === true ? { stepLogits: stepLogits[r]! } : {}),
@@ -564,6 +628,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
     imageProcessor,
     tokenizer,
     tensorLayout: weights.layout,
+    backbone,
     weightBytes: weights.bytes,
     chatTemplate,
     generate: async (request) => (await generateBatch([request]))[0]!,

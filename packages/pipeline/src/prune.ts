@@ -1,6 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ResPruneError } from '@resprune/errors';
-import type { ImageTokenLayout } from './models/llava.js';
+import {
+  mergeSelections,
+  validateBudget,
+  type BackboneAdapter,
+  type Budget,
+  type BudgetPlan,
+  type BudgetPolicy,
+  type NewlinePolicy,
+  type UnitBudget,
+  type VisualLayout,
+} from '@resprune/backbones';
 
 /**
  * A visual-token budget, as the selector takes it: keep K tokens, keep a fraction, or keep the fewest tokens
@@ -11,9 +21,12 @@ export type PruneBudget =
   | { readonly ratio: number }
   | { readonly energy: number; readonly min?: number; readonly max?: number };
 
-/** What a selector is called with for one image. */
+/** What a selector is called with for one selection unit (an image, a view or a crop, by policy). */
 export interface SelectorCall {
-  /** The budget. */
+  /**
+   * The unit's budget: `{ keep: q }` with the unit's quota for keep and ratio budgets, or
+   * `{ energy, min, max? }` for energy budgets (see `@resprune/backbones`' `planBudget`).
+   */
   readonly budget: PruneBudget;
   /** Method name (`resprune`, `random`, `divprune`, ... as the selector registers them). */
   readonly method: string;
@@ -21,30 +34,73 @@ export interface SelectorCall {
   readonly alpha?: number;
   /** Text vectors `[M, hidden]` in the LLM embedding space, when available. */
   readonly text?: tf.Tensor2D;
+  /** The unit's label from the budget plan, e.g. `image 0`, `image 0 base`, `image 0 crops[2]`. */
+  readonly unit?: string;
 }
 
 /**
- * Chooses visual tokens: receives the candidate tokens `[N, hidden]` (projected, in the LLM input-embedding
- * space) and returns the indices (0-based into the candidates) to keep, in any order. It must not dispose
- * its inputs. `@resprune/selector` provides the methods.
+ * Chooses visual tokens: receives the candidate tokens `[N, hidden]` of one selection unit (projected, in the
+ * LLM input-embedding space) and returns the indices (0-based into the candidates) to keep, in any order. For a
+ * `{ keep: q }` budget it must return exactly q indices; for an energy budget between `min` and `max` (or N).
+ * It must not dispose its inputs. `@resprune/selector` provides the methods.
  */
 export type TokenSelector = (candidates: tf.Tensor2D, call: SelectorCall) => Promise<ArrayLike<number>> | ArrayLike<number>;
 
 /**
- * What happens to LLaVA-NeXT `image_newline` tokens when pruning: `drop` removes them, `keep` keeps all of them,
- * `keep-rows` (default) keeps a row's newline when at least one token of that row is kept, `select` makes them
- * ordinary candidates.
+ * What happens to LLaVA-NeXT `image_newline` tokens when pruning (`@resprune/backbones`' `NewlinePolicy`):
+ * `drop` removes them, `keep` keeps all of them, `keep-rows` (the pipeline's default) keeps a row's newline when
+ * at least one token of that row is kept, `select` makes them ordinary candidates.
  */
-export type NewlineRule = 'drop' | 'keep' | 'keep-rows' | 'select';
+export type NewlineRule = NewlinePolicy;
 
-/** Result of {@link planPruning}. */
-export interface PruningPlan {
-  /** Kept indices within the image span, ascending. */
-  readonly kept: Int32Array;
+/** Per-unit outcome of {@link planPruning}. */
+export interface PrunedUnit {
+  /** The unit's label, e.g. `image 0 base`. */
+  readonly label: string;
   /** Candidates given to the selector. */
   readonly candidates: number;
   /** Candidates the selector kept. */
+  readonly kept: number;
+}
+
+/** Result of {@link planPruning}. */
+export interface PruningPlan {
+  /** Visual-token indices the selector picked (before the newline rule), ascending. */
+  readonly picked: Int32Array;
+  /** The adapter's budget plan the selection followed. */
+  readonly plan: BudgetPlan;
+  /** Candidates given to the selector, over all units. */
+  readonly candidates: number;
+  /** Candidates the selector kept, over all units. */
   readonly selected: number;
+  /** Per-unit sizes, in `plan.units` order. */
+  readonly units: readonly PrunedUnit[];
+}
+
+/**
+ * Converts a pipeline budget to the `@resprune/backbones` form (`min`/`max` → `minKeep`/`maxKeep`) and checks it.
+ *
+ * @param budget - the budget
+ * @returns the same budget as `@resprune/backbones` takes it
+ * @throws {@link ResPruneError} `E_BUDGET` when not exactly one of keep/ratio/energy is given, `keep` is not a
+ *   positive integer, `ratio` or `energy` not in (0, 1], or min/max are not positive integers with min ≤ max
+ * @example
+ * ```ts
+ * toBackboneBudget({ energy: 0.9, min: 16 }); // { energy: 0.9, minKeep: 16 }
+ * ```
+ */
+export function toBackboneBudget(budget: PruneBudget): Budget {
+  if (budget === null || typeof budget !== 'object') {
+    throw new ResPruneError('E_BUDGET', `budget: expected { keep }, { ratio } or { energy }, got ${JSON.stringify(budget)}.`);
+  }
+  const b = budget as { keep?: number; ratio?: number; energy?: number; min?: number; max?: number };
+  const out: Record<string, number> = {};
+  if (b.keep !== undefined) out['keep'] = b.keep;
+  if (b.ratio !== undefined) out['ratio'] = b.ratio;
+  if (b.energy !== undefined) out['energy'] = b.energy;
+  if (b.min !== undefined) out['minKeep'] = b.min;
+  if (b.max !== undefined) out['maxKeep'] = b.max;
+  return validateBudget(out as Budget);
 }
 
 /**
@@ -60,87 +116,91 @@ export interface PruningPlan {
  * ```
  */
 export function checkBudget(budget: PruneBudget): PruneBudget {
-  if ('keep' in budget) {
-    if (!Number.isSafeInteger(budget.keep) || budget.keep < 1) throw new ResPruneError('E_BUDGET', `budget: keep must be an integer >= 1, got ${budget.keep}.`);
-  } else if ('ratio' in budget) {
-    if (!(budget.ratio > 0 && budget.ratio <= 1)) throw new ResPruneError('E_BUDGET', `budget: ratio must be in (0, 1], got ${budget.ratio}.`);
-  } else if ('energy' in budget) {
-    if (!(budget.energy > 0 && budget.energy <= 1)) throw new ResPruneError('E_BUDGET', `budget: energy must be in (0, 1], got ${budget.energy}.`);
-    const { min, max } = budget;
-    if (min !== undefined && !(Number.isSafeInteger(min) && min >= 1)) throw new ResPruneError('E_BUDGET', `budget: min must be an integer >= 1, got ${min}.`);
-    if (max !== undefined && !(Number.isSafeInteger(max) && max >= 1)) throw new ResPruneError('E_BUDGET', `budget: max must be an integer >= 1, got ${max}.`);
-    if (min !== undefined && max !== undefined && min > max) throw new ResPruneError('E_BUDGET', `budget: min ${min} exceeds max ${max}.`);
-  } else {
-    throw new ResPruneError('E_BUDGET', `budget: expected { keep }, { ratio } or { energy }, got ${JSON.stringify(budget)}.`);
-  }
+  toBackboneBudget(budget);
   return budget;
 }
 
+function unitBudget(b: UnitBudget): PruneBudget {
+  if ('keep' in b) return { keep: b.keep };
+  return { energy: b.energy, min: b.minKeep, ...(b.maxKeep === undefined ? {} : { max: b.maxKeep }) };
+}
+
+/** Options of {@link planPruning}. */
+export interface PlanPruningOptions {
+  /** The selector run once per unit. */
+  readonly selector: TokenSelector;
+  /** Selection method name passed to the selector. */
+  readonly method: string;
+  /** α passed to the selector. */
+  readonly alpha?: number;
+  /** Text vectors `[M, hidden]` passed to the selector. */
+  readonly text?: tf.Tensor2D;
+  /** Newline rule: only `select` makes newline tokens candidates. */
+  readonly newlines: NewlineRule;
+  /** Budget policy (default: the adapter's, `global` for LLaVA). */
+  readonly policy?: BudgetPolicy;
+  /** Minimum tokens per unit (default 1). */
+  readonly minTokens?: number;
+}
+
 /**
- * The pruning hook between projector and LLM for one image: picks the candidates from the layout (LLaVA-NeXT
- * newlines per `newlines`), runs the selector on them, and maps its picks back to ascending indices within the
- * image span.
+ * The pruning hook between projector and LLM: the backbone adapter splits the budget into units
+ * (`adapter.plan(layout, budget, { policy, newlines, minTokens })`: one per image under `global`, per view or per
+ * crop otherwise, each with quota ⌈tokens × keep fraction⌉), the selector runs once per unit on its candidate
+ * rows, and the picks are merged and checked (`mergeSelections`). Compaction (`adapter.compact`) is left to the
+ * caller, which knows the prompt.
  *
- * @param visual - projected image tokens `[tokens, hidden]` (not disposed)
- * @param layout - the image's token layout
+ * @param visual - projected image tokens `[layout.tokens, hidden]`, all images in layout order (not disposed)
+ * @param layout - the images' layout from `adapter.layout(sizes)`
+ * @param adapter - the backbone adapter
  * @param budget - the budget
- * @param options - selector, method, α, text vectors, newline rule
- * @returns kept span indices and counts
- * @throws {@link ResPruneError} `E_BUDGET` for a bad budget, `E_INTERNAL` when the selector returns invalid indices
+ * @param options - selector, method, α, text vectors, newline rule, policy, minimum tokens
+ * @returns picked visual-token indices, the plan and per-unit sizes
+ * @throws {@link ResPruneError} `E_BUDGET` for a bad budget or a selector that returns a count its unit's budget
+ *   does not allow; `E_INVALID_OPTION` for an unknown policy or newline rule, or a selector index that is out of
+ *   range or repeated; `E_SHAPE_MISMATCH` when `visual` does not have `layout.tokens` rows
  * @example
  * ```ts
- * const plan = await planPruning(visual, layout, { keep: 64 }, { selector, method: 'resprune', newlines: 'keep-rows' });
+ * const layout = adapter.layout({ width: 640, height: 480 });
+ * const p = await planPruning(visual, layout, adapter, { keep: 64 }, { selector, method: 'resprune', newlines: 'keep-rows' });
+ * const { keep, positions } = adapter.compact(layout, p.picked, { prompt, newlines: 'keep-rows' });
  * ```
  */
 export async function planPruning(
   visual: tf.Tensor2D,
-  layout: ImageTokenLayout,
+  layout: VisualLayout,
+  adapter: BackboneAdapter,
   budget: PruneBudget,
-  options: { selector: TokenSelector; method: string; alpha?: number; text?: tf.Tensor2D; newlines: NewlineRule },
+  options: PlanPruningOptions,
 ): Promise<PruningPlan> {
-  checkBudget(budget);
-  const n = layout.tokens;
-  const isNewline = new Uint8Array(n);
-  for (const i of layout.newlineIndices) isNewline[i] = 1;
-  const candidates: number[] = [];
-  for (let i = 0; i < n; i++) if (options.newlines === 'select' || !isNewline[i]) candidates.push(i);
-  const cand = candidates.length === n ? visual : tf.tidy(() => tf.gather(visual, tf.tensor1d(candidates, 'int32')) as tf.Tensor2D);
-  let picks: ArrayLike<number>;
-  try {
-    picks = await options.selector(cand, {
-      budget,
-      method: options.method,
-      ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
-      ...(options.text === undefined ? {} : { text: options.text }),
-    });
-  } finally {
-    if (cand !== visual) cand.dispose();
+  const b = toBackboneBudget(budget);
+  if (visual.shape[0] !== layout.tokens) {
+    throw new ResPruneError('E_SHAPE_MISMATCH', `planPruning: ${visual.shape[0]} visual tokens given, the ${layout.backbone} layout has ${layout.tokens}.`);
   }
-  const keep = new Uint8Array(n);
-  let selected = 0;
-  for (let j = 0; j < picks.length; j++) {
-    const c = picks[j]!;
-    if (!Number.isSafeInteger(c) || c < 0 || c >= candidates.length || keep[candidates[c]!]) {
-      throw new ResPruneError('E_INTERNAL', `planPruning: selector returned an invalid or repeated index ${c} (of ${candidates.length} candidates).`);
-    }
-    keep[candidates[c]!] = 1;
-    selected++;
-  }
-  if (selected === 0) throw new ResPruneError('E_INTERNAL', 'planPruning: selector kept no token.');
-  if (options.newlines === 'keep') for (const i of layout.newlineIndices) keep[i] = 1;
-  if (options.newlines === 'keep-rows' && layout.unpadded !== null) {
-    const w = layout.unpadded[1];
-    for (let r = 0; r < layout.newlineIndices.length; r++) {
-      const start = layout.baseTokens + r * (w + 1);
-      for (let c = 0; c < w; c++) {
-        if (keep[start + c]) {
-          keep[start + w] = 1;
-          break;
-        }
-      }
+  const plan = adapter.plan(layout, b, {
+    newlines: options.newlines,
+    ...(options.policy === undefined ? {} : { policy: options.policy }),
+    ...(options.minTokens === undefined ? {} : { minTokens: options.minTokens }),
+  });
+  const picks: ArrayLike<number>[] = [];
+  for (const unit of plan.units) {
+    const all = unit.candidates.length === layout.tokens;
+    const cand = all ? visual : tf.tidy(() => tf.gather(visual, tf.tensor1d(Int32Array.from(unit.candidates), 'int32')) as tf.Tensor2D);
+    try {
+      picks.push(
+        await options.selector(cand, {
+          budget: unitBudget(unit.budget),
+          method: options.method,
+          unit: unit.label,
+          ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
+          ...(options.text === undefined ? {} : { text: options.text }),
+        }),
+      );
+    } finally {
+      if (!all) cand.dispose();
     }
   }
-  const kept: number[] = [];
-  for (let i = 0; i < n; i++) if (keep[i]) kept.push(i);
-  return { kept: Int32Array.from(kept), candidates: candidates.length, selected };
+  const picked = mergeSelections(plan, picks);
+  const units = plan.units.map((u, i): PrunedUnit => ({ label: u.label, candidates: u.candidates.length, kept: picks[i]!.length }));
+  return { picked: Int32Array.from(picked), plan, candidates: plan.candidates, selected: picked.length, units };
 }

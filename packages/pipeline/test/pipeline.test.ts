@@ -1,7 +1,8 @@
 import llamaTokenizer from 'llama-tokenizer-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, expectNoLeak, sharedPath } from '@resprune/test-backends';
-import { kvBytesFor, loadPipeline, type GenerateRequest, type LvlmPipeline } from '../src/index.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { kvBytesFor, loadPipeline, planPruning, type GenerateRequest, type LvlmPipeline, type RgbImage } from '../src/index.js';
 import { removeDir, stridedSelector, tinyLlava15, tinyLlavaNext, writeTiny } from './fixtures.js';
 
 const DOG = sharedPath('images', 'dog.jpg');
@@ -210,6 +211,94 @@ describe('default selector (@resprune/selector) and text vectors (@resprune/text
       await expect(p.generate({ ...req, budget: { keep: 8 }, method: 'no-such-method' })).rejects.toMatchObject({ code: 'E_UNKNOWN_METHOD' });
     } finally {
       p.dispose();
+    }
+  });
+});
+
+/** A synthetic RGB image of the given size (a colour gradient). */
+function rgb(width: number, height: number): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 3;
+      data[o] = (x * 255) / width;
+      data[o + 1] = (y * 255) / height;
+      data[o + 2] = ((x + y) * 97) % 256;
+    }
+  }
+  return { width, height, data };
+}
+
+describe('backbone adapter (@resprune/backbone-llava) drives layout, budgets and compaction', () => {
+  it('the image span equals adapter.imageTokenCount(size) for LLaVA-1.5 and NeXT at several sizes', async () => {
+    const sizes: [number, number][] = [[640, 480], [480, 640], [1000, 300], [250, 1000], [84, 84], [37, 500]];
+    const run = (p: LvlmPipeline, list: [number, number][]) =>
+      p.generateBatch(list.map(([w, h]) => ({ image: rgb(w, h), prompt: 'Describe it.', maxNewTokens: 0 })));
+    const l15 = await run(llava, sizes.slice(0, 3));
+    l15.forEach((out, i) => {
+      const [width, height] = sizes[i]!;
+      expect(llava.backbone.id).toBe('llava-1.5');
+      expect(out.imageSpan.length).toBe(llava.backbone.imageTokenCount({ width, height }));
+      expect(out.imageSpan.length).toBe(576);
+    });
+    const nx = await run(next, sizes);
+    nx.forEach((out, i) => {
+      const [width, height] = sizes[i]!;
+      const count = next.backbone.imageTokenCount({ width, height });
+      expect(out.imageSpan.length).toBe(count);
+      expect(out.inputIds.filter((id) => id === 32000).length).toBe(count);
+      expect(out.report.visualTokensBefore).toBe(count);
+    });
+    // By hand, 640×480 on the tiny NeXT (84-px tiles of 6×6 tokens): best pinpoint 168×168 → 2×2 crops, a 12×12
+    // grid; un-padding keeps int(480 · 12 / 640) = 9 rows → pad (12 − 9) // 2 = 1 → 10 rows × 12 cols, plus one
+    // newline per row: 36 + 10 × 13 = 166.
+    expect(nx[0]!.imageSpan.length).toBe(166);
+  });
+
+  it('per-view and per-crop budgets (GenerateRequest.policy) give each view or crop ⌈n × f⌉', async () => {
+    const req: GenerateRequest = { image: DOG, prompt: 'What is the dog doing?', maxNewTokens: 0, budget: { keep: 20 }, newlines: 'drop' };
+    const global = await next.generate(req);
+    expect(global.report.policy).toBe('global');
+    expect(global.report.units.map((u) => u.label)).toEqual(['image 0']);
+    const perView = await next.generate({ ...req, policy: 'per-view' });
+    const T = perView.imageSpan.length - perView.report.units.reduce((a, u) => a + u.candidates, 0);
+    expect(T).toBeGreaterThan(0); // the newline tokens, left out of the candidates
+    const candidates = perView.report.units.reduce((a, u) => a + u.candidates, 0);
+    // base view: 6 × 6 = 36 candidates; crop grid: the rest
+    expect(perView.report.units.map((u) => [u.label, u.candidates])).toEqual([['image 0 base', 36], ['image 0 crops', candidates - 36]]);
+    const qBase = Math.ceil((36 * 20) / candidates);
+    const qCrops = Math.ceil(((candidates - 36) * 20) / candidates);
+    expect(perView.report.units.map((u) => u.kept)).toEqual([qBase, qCrops]);
+    expect(Array.from(perView.kept).filter((i) => i < 36).length).toBe(qBase);
+    expect(perView.kept.length).toBe(qBase + qCrops);
+    expect(perView.report.sequenceLengthAfter).toBe(perView.inputIds.length - perView.imageSpan.length + qBase + qCrops);
+    const perCrop = await next.generate({ ...req, policy: 'per-crop' });
+    const crops = perCrop.report.units.filter((u) => u.label.startsWith('image 0 crops['));
+    expect(perCrop.report.units[0]!.label).toBe('image 0 base');
+    expect(crops.length).toBeGreaterThan(1);
+    for (const u of perCrop.report.units) expect(u.kept).toBe(Math.ceil((u.candidates * 20) / candidates));
+    expect(perCrop.kept.length).toBe(perCrop.report.units.reduce((a, u) => a + u.kept, 0));
+    await expect(next.generate({ ...req, policy: 'per-image' as never })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' });
+  });
+
+  it('planPruning turns bad selector output into typed errors and frees its candidates', async () => {
+    const adapter = next.backbone;
+    const layout = adapter.layout({ width: 640, height: 480 });
+    const visual = tf.randomNormal([layout.tokens, 8]) as tf.Tensor2D;
+    try {
+      const opts = { method: 'resprune', newlines: 'drop' as const };
+      await expectNoLeak(async () => {
+        const ok = await planPruning(visual, layout, adapter, { keep: 12 }, { ...opts, selector: stridedSelector, policy: 'per-view' });
+        expect(ok.units.map((u) => u.label)).toEqual(['image 0 base', 'image 0 crops']);
+        expect(ok.picked.length).toBe(ok.units.reduce((a, u) => a + u.kept, 0));
+        await expect(planPruning(visual, layout, adapter, { keep: 12 }, { ...opts, selector: () => [0, 1] })).rejects.toMatchObject({ code: 'E_BUDGET' });
+        await expect(planPruning(visual, layout, adapter, { keep: 2 }, { ...opts, selector: () => [3, 3] })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' });
+        await expect(planPruning(visual, layout, adapter, { keep: 1 }, { ...opts, selector: () => [100000] })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' });
+        await expect(planPruning(visual, layout, adapter, { keep: 1, ratio: 0.5 } as never, { ...opts, selector: stridedSelector })).rejects.toMatchObject({ code: 'E_BUDGET' });
+        await expect(planPruning(visual, layout, adapter, { energy: 0.9, min: 9, max: 3 }, { ...opts, selector: stridedSelector })).rejects.toMatchObject({ code: 'E_BUDGET' });
+      });
+    } finally {
+      visual.dispose();
     }
   });
 });

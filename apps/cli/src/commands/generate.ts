@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { writeNpy } from '@resprune/npy';
+import type { BudgetPolicy } from '@resprune/backbones';
 import { loadPipeline, type GenerateRequest, type GenerateResult, type LoadProgress, type NewlineRule, type PruneBudget } from '@resprune/pipeline';
 import { useBackend, type BackendRequest } from '@resprune/tfjs-backends';
 import { type CliIO, parseChoice, parseNumber, reportError, usageError } from '../io.js';
@@ -18,6 +19,9 @@ between the projector and the LLM. Without a budget every token is kept.
   --method M              selection method (default resprune; any registered in @resprune/selector)
   --alpha A               text-relevance exponent passed to the selector
   --newlines RULE         LLaVA-NeXT image_newline rule: keep-rows | keep | drop | select (default keep-rows)
+  --policy P              how the budget is split inside the image: global (one budget over base view and
+                          crops, default) | per-view (LLaVA-NeXT base view and crop grid get ceil(n*f) each) |
+                          per-crop (base view and every crop get ceil(n*f) each)
   --max-new-tokens N      tokens to generate (default 32; 0 = prefill only)
   --temperature T         sample with this temperature (default: greedy)
   --top-k K, --top-p P    sampling filters
@@ -92,7 +96,7 @@ function humanReport(r: GenerateResult, backend: string): string {
     r.text,
     '',
     `backend            ${backend}`,
-    `method             ${rep.method}${rep.budget === null ? '' : ` ${JSON.stringify(rep.budget)}`}`,
+    `method             ${rep.method}${rep.budget === null ? '' : ` ${JSON.stringify(rep.budget)}`}${rep.policy === null ? '' : ` (${rep.policy}: ${rep.units.map((u) => `${u.label} ${u.kept}/${u.candidates}`).join(', ')})`}`,
     `visual tokens      ${rep.visualTokensBefore} -> ${rep.visualTokensAfter} (${pct(rep.visualTokensAfter, rep.visualTokensBefore)})`,
     `sequence length    ${rep.sequenceLengthBefore} -> ${rep.sequenceLengthAfter}`,
     `prefill FLOPs      ${formatFlops(f.total)} (unpruned ${formatFlops(rep.flopsUnpruned.total)}, ${pct(f.total, rep.flopsUnpruned.total)})`,
@@ -133,6 +137,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
         method: { type: 'string' },
         alpha: { type: 'string' },
         newlines: { type: 'string' },
+        policy: { type: 'string' },
         'max-new-tokens': { type: 'string' },
         temperature: { type: 'string' },
         'top-k': { type: 'string' },
@@ -154,6 +159,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
     const budget = readBudget(values);
     const alpha = parseNumber('alpha', values.alpha);
     const newlines = parseChoice<NewlineRule>('newlines', values.newlines, ['keep-rows', 'keep', 'drop', 'select'], 'keep-rows');
+    const policy = values.policy === undefined ? undefined : parseChoice<BudgetPolicy>('policy', values.policy, ['global', 'per-view', 'per-crop'], 'global');
     const maxNewTokens = parseNumber('max-new-tokens', values['max-new-tokens'], { integer: true }) ?? 32;
     const temperature = parseNumber('temperature', values.temperature);
     const topK = parseNumber('top-k', values['top-k'], { integer: true });
@@ -174,6 +180,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
         maxNewTokens,
         newlines,
         ...(budget === undefined ? {} : { budget }),
+        ...(policy === undefined ? {} : { policy }),
         ...(values.method === undefined ? {} : { method: values.method }),
         ...(alpha === undefined ? {} : { alpha }),
         ...(sampled
