@@ -149,6 +149,11 @@ export interface LoadedWeights {
   readonly layout: TensorNameLayout;
   /** Bytes held on the backend (float32). */
   readonly bytes: number;
+  /**
+   * Canonical names of the 2-D tensors held transposed (`[in, out]` instead of the checkpoint's `[out, in]`),
+   * as {@link LoadWeightsOptions.transpose} asked. Aliases (tied weights) are never transposed.
+   */
+  readonly transposed: ReadonlySet<string>;
 }
 
 /** Options for {@link loadWeights}. */
@@ -160,6 +165,13 @@ export interface LoadWeightsOptions {
    * (e.g. a tied `language_model.lm_head.weight` → `language_model.model.embed_tokens.weight`).
    */
   readonly fallbacks?: ReadonlyMap<string, string>;
+  /**
+   * Which 2-D tensors to hold transposed (`[in, out]`), e.g. linear weights: `x · W` with a pre-transposed weight
+   * avoids `matMul(x, W, false, true)`, which re-lays out the `[out, in]` weight on every call on the tfjs wasm
+   * and cpu backends. Each tensor is transposed right after it is read and its original freed, one at a time,
+   * so backend memory stays near the model's size. Shapes are checked against the spec before transposing.
+   */
+  readonly transpose?: (canonical: string) => boolean;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -175,7 +187,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  *
  * @param files - from {@link locateWeights}
  * @param spec - canonical name → expected shape
- * @param options - progress callback and tied-weight fallbacks
+ * @param options - progress callback, tied-weight fallbacks, tensors to hold transposed
  * @returns the tensors by canonical name
  * @throws {@link ResPruneError} `E_TENSOR_MISSING` (`details.tensor`, `details.file`), `E_TENSOR_SHAPE`
  *   (expected and received shapes), `E_SAFETENSORS` / `E_FILE_CORRUPT` for a bad shard, `E_DTYPE` for a non-float tensor
@@ -232,6 +244,7 @@ export async function loadWeights(files: CheckpointFiles, spec: WeightSpec, opti
     plan.set(file, list);
   }
   const tensors = new Map<string, tf.Tensor>();
+  const transposed = new Set<string>();
   const byStored = new Map<string, string>();
   for (const canonical of spec.keys()) if (!aliases.has(canonical)) byStored.set(layoutName(canonical, files.layout), canonical);
   let loadedBytes = 0;
@@ -242,8 +255,17 @@ export async function loadWeights(files: CheckpointFiles, spec: WeightSpec, opti
       for (const item of list) {
         const canonical = byStored.get(item.stored)!;
         const data = reader.readFloat32(item.stored);
+        const shape = spec.get(canonical)!;
+        let t = tf.tensor(data, [...shape], 'float32');
+        if (shape.length === 2 && options.transpose?.(canonical) === true) {
+          // One tensor at a time: the original is freed before the next one is read.
+          const tt = tf.transpose(t);
+          t.dispose();
+          t = tt;
+          transposed.add(canonical);
+        }
         // kept: weights outlive any tidy/scope the caller loads them in; the owner disposes them.
-        tensors.set(canonical, tf.keep(tf.tensor(data, [...spec.get(canonical)!], 'float32')));
+        tensors.set(canonical, tf.keep(t));
         loadedBytes += item.bytes;
         options.onProgress?.({ loadedBytes, totalBytes, file, tensor: canonical });
       }
@@ -260,5 +282,5 @@ export async function loadWeights(files: CheckpointFiles, spec: WeightSpec, opti
   for (const [alias, target] of aliases) tensors.set(alias, tensors.get(target)!);
   let bytes = 0;
   for (const [name, t] of tensors) if (!aliases.has(name)) bytes += t.size * 4;
-  return { tensors, layout: files.layout, bytes };
+  return { tensors, layout: files.layout, bytes, transposed };
 }

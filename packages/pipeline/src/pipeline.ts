@@ -5,8 +5,8 @@ import { ResPruneError } from '@resprune/errors';
 import { loadWeights, locateWeights, readJsonFile, type LoadProgress, type TensorNameLayout } from './checkpoint.js';
 import { parseLlavaConfig, type LlavaModelConfig } from './config.js';
 import { kvBytesFor, prefillFlops, type PrefillFlops } from './flops.js';
-import { disposeKvCache, kvCacheBytes, lmHead, llamaForward, type KvCache } from './models/llama.js';
-import { EMBED_TOKENS, encodeCrops, llavaFallbacks, llavaWeightSpec, nextGeometry, packNext } from './models/llava.js';
+import { disposeKvCache, kvCacheBytes, lmHead, llamaForward, LM_HEAD, type KvCache } from './models/llama.js';
+import { EMBED_TOKENS, encodeCrops, isLinearWeight, llavaFallbacks, llavaWeightSpec, nextGeometry, packNext } from './models/llava.js';
 import { decodeRgb, parseImageProcessorConfig, preprocessImage, type ImageProcessorConfig, type PreprocessedImage, type RgbImage } from './preprocess.js';
 import { promptTextVectors, registrySelector } from './defaults.js';
 import { planPruning, toBackboneBudget, type PrunedUnit, type PruneBudget, type TokenSelector, type NewlineRule } from './prune.js';
@@ -319,7 +319,9 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
   const weights = await loadWeights(files, llavaWeightSpec(config), {
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     fallbacks: llavaFallbacks(config),
+    transpose: isLinearWeight,
   });
+  const lmHeadTransposed = weights.transposed.has(LM_HEAD);
   const w = (name: string): tf.Tensor => {
     const t = weights.tensors.get(name);
     if (t === undefined) throw new ResPruneError('E_INTERNAL', `pipeline: weight "${name}" was not loaded.`);
@@ -485,7 +487,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
         const want = prepared[r]!.req.returnPrefillLogits === true;
         const rows = tf.tidy(() => {
           const h = tf.reshape(tf.slice(pre.hidden, [r, want ? Lmax - lens[r]! : Lmax - 1, 0], [1, want ? lens[r]! : 1, d]), [-1, d]) as tf.Tensor2D;
-          return lmHead(w, h);
+          return lmHead(w, h, lmHeadTransposed);
         });
         const data = (await rows.data()) as Float32Array;
         rows.dispose();
@@ -558,7 +560,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
           disposeKvCache(out.cache);
           hidden = out.hidden;
         }
-        const lg = tf.tidy(() => lmHead(w, tf.reshape(tf.slice(hidden, [0, hidden.shape[1] - 1, 0], [B, 1, d]), [B, d]) as tf.Tensor2D));
+        const lg = tf.tidy(() => lmHead(w, tf.reshape(tf.slice(hidden, [0, hidden.shape[1] - 1, 0], [B, 1, d]), [B, d]) as tf.Tensor2D, lmHeadTransposed));
         hidden.dispose();
         const flat = (await lg.data()) as Float32Array;
         lg.dispose();

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedPath } from '@resprune/test-backends';
-import { loadPipeline, locateWeights, openSafetensors, readSafetensorsHeader, writeSafetensors, type SafetensorsTensorSpec } from '../src/index.js';
+import { loadPipeline, loadWeights, locateWeights, openSafetensors, readSafetensorsHeader, writeSafetensors, type SafetensorsTensorSpec } from '../src/index.js';
 import { removeDir, tempDir, tinyLlava15, writeTiny } from './fixtures.js';
 
 let good: string;
@@ -177,5 +177,30 @@ describe('checkpoint loading', () => {
       expect(maxDiff).toBeLessThan(dtype === 'F16' ? 0.05 : 0.5);
       expect(maxDiff).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('linear weights held transposed', () => {
+  it('loadWeights({ transpose }) holds exactly the transpose of each chosen [out, in] weight, frees the originals, and leaves aliases alone', async () => {
+    const files = locateWeights(good);
+    const q = 'language_model.model.layers.0.self_attn.q_proj.weight';
+    const up = 'language_model.model.layers.1.mlp.up_proj.weight';
+    const norm = 'language_model.model.layers.0.input_layernorm.weight';
+    const spec = new Map<string, number[]>([[q, [64, 64]], [up, [96, 64]], [norm, [64]]]);
+    const before = tf.memory().numTensors;
+    const plain = await loadWeights(files, spec);
+    const t = await loadWeights(files, spec, { transpose: () => true });
+    expect(tf.memory().numTensors).toBe(before + 6);
+    expect([...t.transposed].sort()).toEqual([q, up].sort()); // 1-D tensors are never transposed
+    expect(t.tensors.get(up)!.shape).toEqual([64, 96]);
+    for (const name of [q, up]) {
+      const ref = tf.transpose(plain.tensors.get(name)!);
+      expect(Array.from(t.tensors.get(name)!.dataSync())).toEqual(Array.from(ref.dataSync()));
+      ref.dispose();
+    }
+    expect(Array.from(t.tensors.get(norm)!.dataSync())).toEqual(Array.from(plain.tensors.get(norm)!.dataSync()));
+    expect(plain.transposed.size).toBe(0);
+    for (const w of [plain, t]) for (const x of w.tensors.values()) x.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -202,9 +202,10 @@ export function llamaForward(
 }
 
 /**
- * Logits `[rows, vocab]` for selected hidden states `[rows, hidden]` (caller owns the result).
+ * Logits `[rows, vocab]` for selected hidden states `[rows, hidden]` (caller owns the result). `transposed`: the
+ * `lm_head` weight is held as `[hidden, vocab]`; false when it is tied to the `[vocab, hidden]` embedding table.
  * @internal
  */
-export function lmHead(w: (name: string) => tf.Tensor, hidden: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(hidden, w(LM_HEAD) as tf.Tensor2D, false, true);
+export function lmHead(w: (name: string) => tf.Tensor, hidden: tf.Tensor2D, transposed: boolean): tf.Tensor2D {
+  return tf.matMul(hidden, w(LM_HEAD) as tf.Tensor2D, false, !transposed);
 }

@@ -25,6 +25,15 @@ export function llavaWeightSpec(cfg: LlavaModelConfig): Map<string, number[]> {
   return spec;
 }
 
+/**
+ * Whether a canonical weight name is a linear layer's `[out, in]` weight, held transposed (`[in, out]`) after
+ * loading: attention and MLP projections of CLIP and LLaMA, the projector, and `lm_head`.
+ * @internal
+ */
+export function isLinearWeight(name: string): boolean {
+  return name === LM_HEAD || /\.(q_proj|k_proj|v_proj|o_proj|out_proj|gate_proj|up_proj|down_proj|fc1|fc2|linear_1|linear_2)\.weight$/.test(name);
+}
+
 /** Tied weights: `lm_head` may be absent when the config ties it to the embedding table. @internal */
 export function llavaFallbacks(cfg: LlavaModelConfig): Map<string, string> {
   return cfg.text.tieWordEmbeddings ? new Map([[LM_HEAD, EMBED_TOKENS]]) : new Map();

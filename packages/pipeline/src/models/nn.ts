@@ -2,14 +2,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../config.js';
 
 /**
- * `x · Wᵀ + b` over the last axis, with a PyTorch-layout weight `[out, in]`.
+ * `x · W + b` over the last axis, with a weight pre-transposed at load to `[in, out]` (the PyTorch checkpoint
+ * stores `[out, in]`; `matMul(x, W, false, true)` would re-lay it out on every call on the wasm and cpu backends).
  * @internal
  */
 export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
   const inDim = x.shape[x.shape.length - 1]!;
-  const outDim = weight.shape[0]!;
+  const outDim = weight.shape[1]!;
   const lead = x.shape.slice(0, -1);
-  let y: tf.Tensor = tf.matMul(tf.reshape(x, [-1, inDim]) as tf.Tensor2D, weight as tf.Tensor2D, false, true);
+  let y: tf.Tensor = tf.matMul(tf.reshape(x, [-1, inDim]) as tf.Tensor2D, weight as tf.Tensor2D);
   if (bias !== undefined) y = tf.add(y, bias);
   return tf.reshape(y, [...lead, outDim]);
 }
