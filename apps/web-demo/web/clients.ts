@@ -102,6 +102,12 @@ export class SelectClient {
         event.preventDefault();
         const error = { code: 'E_INTERNAL', message: `the selection worker crashed: ${event.message || 'unknown error'}` };
         reject(new Error(error.message));
+        // A crashed worker answers nothing more: replace it (with the same tokens) before going on.
+        if (worker === this.#worker) {
+          worker.terminate();
+          this.restarts++;
+          [this.#worker, this.#ready] = this.#start();
+        }
         this.#fail(error);
       };
     });

@@ -651,6 +651,12 @@ ui.npyClearText.addEventListener('click', () => {
 for (const input of [ui.gridRows, ui.gridCols]) {
   input.addEventListener('change', () => {
     if (state.npyVisual === undefined) return;
+    const active = state.active;
+    const sameGrid = active?.source === 'npy' && active.rows === Number(ui.gridRows.value) && active.cols === Number(ui.gridCols.value);
+    if (sameGrid && state.activeVisual === state.npyVisual.data) {
+      clearError(); // a repeated change event (e.g. on blur): nothing to redo
+      return;
+    }
     try {
       useNpyTokens();
       clearError();
