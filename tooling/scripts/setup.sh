@@ -10,4 +10,11 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION"
   npm install -g "pnpm@$PNPM_VERSION" >&2
 fi
 if [ "${CI:-}" = "true" ]; then pnpm install --frozen-lockfile >&2; else pnpm install --prefer-offline >&2; fi
+# The web demo's end-to-end test drives Debian's chromium (never a downloaded browser). CI installs
+# it when it runs as root; elsewhere the e2e test skips with a notice when chromium is absent.
+if [ "${CI:-}" = "true" ] && [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "setup: installing Debian's chromium for the web demo's e2e test" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2 \
+    || echo "setup: chromium could not be installed; the e2e test will skip" >&2
+fi
 pnpm turbo run build --output-logs=errors-only >&2

@@ -349,14 +349,10 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     const restartsBefore = Number(await page.locator('#summary').getAttribute('data-restarts'));
     await page.selectOption('#method', 'divprune');
     await expect.poll(() => page.locator('#select-busy').isVisible(), { timeout: 10_000 }).toBe(true);
-    // the page's own thread answers at once while the worker is busy
-    const lags: number[] = [];
-    for (let k = 0; k < 5; k++) {
-      const t0 = Date.now();
-      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
-      lags.push(Date.now() - t0);
-    }
-    expect(Math.max(...lags)).toBeLessThan(1000);
+    // the page's own thread answers while the worker is busy: these round trips finish before
+    // DivPrune does (no wall-clock bound: speed is measured in benchmarks, not asserted here)
+    for (let k = 0; k < 5; k++) await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    expect(await page.locator('#select-busy').isVisible()).toBe(true);
     await page.locator('#grid .cell').nth(100).hover();
     await expect.poll(() => page.locator('#token-info').textContent()).toMatch(/^Token 100 \(row 2, column 37\)/);
     expect(await page.locator('#summary').getAttribute('data-method')).toBe('resprune'); // divprune still running
@@ -364,10 +360,8 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     // newer settings arrive while DivPrune has run for > 0.75 s: its worker is replaced at once
     await page.waitForTimeout(800);
     let seq = await shownSeq();
-    const t0 = Date.now();
     await page.selectOption('#method', 'resprune');
     await waitForSelection({ kept: 30, method: 'resprune', n, after: seq });
-    const switchMs = Date.now() - t0;
     expect(Number(await page.locator('#summary').getAttribute('data-restarts'))).toBeGreaterThan(restartsBefore);
     // the Cancel button stops a slow run without a replacement
     await page.selectOption('#method', 'divprune');
@@ -380,7 +374,6 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     await waitForSelection({ kept: 30, method: 'resprune', n, after: seq });
     // no DivPrune result was ever shown: both slow runs were stopped, not waited for
     expect(await page.locator('#summary').getAttribute('data-seq')).toBe(String(seq + 1));
-    expect(switchMs).toBeLessThan(15_000);
   });
 
   it('goes back to MobileNetV2 tokens and fits a narrow screen', async () => {
