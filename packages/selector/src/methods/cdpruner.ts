@@ -72,6 +72,10 @@ function cdprunerRelevance(phi: UnitRows, text: tf.Tensor2D | undefined, mode: C
  * - `alpha` and `normalize` do not change the picks (`normalize` only changes the reported energy
  *   curve). Budgets: `keep`, `ratio`, `energy` (the greedy order is nested).
  * - Scores: each pick's `d_j²` (the gain in det L), 0 for rank-exhaustion fills.
+ * - The diagonal is exactly `L_ii = r_i²` (0 for a zero token), as cos(φ_i, φ_i) = 1. So the
+ *   equivalence with ResPrune (α = 2, `'l2'`, same r) holds up to tie-breaking: where the scores
+ *   tie exactly, e.g. the first pick without text (every `L_ii = 1`), CDPruner takes the lowest
+ *   index while ResPrune compares the float32-rounded `‖φ_i‖²`, and the two orders can part there.
  *
  * @example
  * ```ts
