@@ -5,7 +5,7 @@
  * Run `node apps/quality/dist/main.js --help`.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +29,22 @@ docs/benchmarks-quality.md, docs/images/quality-*.png and apps/quality/results/q
   --backend B      wasm (default) or cpu
   --repeats R      timing repeats at K = 64/128/192 and for energy budgets (default 3)
   --quick          one photo (or --photos), K = 128 and τ = 0.95 only: a smoke run
+  --report-only    no measuring: rewrite the docs and plots from apps/quality/results/quality.json
   -h, --help       this text
 `;
+
+/** What a run measured, as saved in apps/quality/results/quality.json. */
+interface Results {
+  readonly generated: string;
+  readonly backend: string;
+  readonly node: string;
+  readonly cpus: string;
+  readonly repeats: number;
+  readonly totalSeconds: number;
+  readonly photos: { name: string; top1: string }[];
+  readonly curves: CurveTiming[];
+  readonly rows: Row[];
+}
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -85,6 +99,7 @@ async function main(argv: string[]): Promise<number> {
       backend: { type: 'string', default: 'wasm' },
       repeats: { type: 'string', default: '3' },
       quick: { type: 'boolean', default: false },
+      'report-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -117,23 +132,41 @@ async function main(argv: string[]): Promise<number> {
   if (names.length === 0) throw new Error(`no .jpg or .png photos in ${imagesDir}`);
 
   const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
+  const resultsFile = join(root, 'apps', 'quality', 'results', 'quality.json');
   const t0 = performance.now();
   const net = await loadMobileNetV2();
-  const rows: Row[] = [];
-  const curves: CurveTiming[] = [];
-  const photos: PhotoTokens[] = [];
-  const top1: { name: string; top1: string }[] = [];
   try {
-    for (const name of names) {
-      const p = await photoTokens(join(imagesDir, name), cacheDir, async () => net);
-      photos.push(p);
-      top1.push({ name, top1: NSFW_CLASSES[headText(net, p).top1] ?? '?' });
-      log(`${name}: ${p.n} tokens × ${p.d}${p.cached ? ' (cached)' : `, extracted in ${Math.round(p.extractMs)} ms`}`);
-      const r = runPhoto(net, p, { repeats, quick, log });
-      rows.push(...r.rows);
-      curves.push(...r.curves);
+    let results: Results;
+    const photos: PhotoTokens[] = [];
+    if (values['report-only']) {
+      results = JSON.parse(await readFile(resultsFile, 'utf8')) as Results;
+      for (const { name } of results.photos) photos.push(await photoTokens(join(imagesDir, name), cacheDir, async () => net));
+    } else {
+      const rows: Row[] = [];
+      const curves: CurveTiming[] = [];
+      const top1: { name: string; top1: string }[] = [];
+      for (const name of names) {
+        const p = await photoTokens(join(imagesDir, name), cacheDir, async () => net);
+        photos.push(p);
+        top1.push({ name, top1: NSFW_CLASSES[headText(net, p).top1] ?? '?' });
+        log(`${name}: ${p.n} tokens × ${p.d}${p.cached ? ' (cached)' : `, extracted in ${Math.round(p.extractMs)} ms`}`);
+        const r = runPhoto(net, p, { repeats, quick, log });
+        rows.push(...r.rows);
+        curves.push(...r.curves);
+      }
+      results = {
+        generated: new Date().toISOString(),
+        backend,
+        node: process.versions.node,
+        cpus: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`,
+        repeats,
+        totalSeconds: (performance.now() - t0) / 1000,
+        photos: top1,
+        curves,
+        rows,
+      };
     }
-    const totalSeconds = (performance.now() - t0) / 1000;
+    const { rows, curves } = results;
     for (const m of MAIN_METHODS) {
       const s = summarise(rows, 'main', m, 'K=128');
       if (s !== undefined) log(`K=128 ${m.padEnd(9)} energy raw ${s.energyRaw.toFixed(4)} centred ${s.energyCentred.toFixed(4)} rel.err ${s.relErrorRaw.toFixed(3)} top1 ${s.top1.toFixed(2)} KL ${s.kl.toExponential(2)} ${s.ms.toFixed(1)} ms`);
@@ -150,24 +183,24 @@ async function main(argv: string[]): Promise<number> {
       await writeFile(join(imagesOut, 'quality-overlays.png'), await overlayFigure(net, dog, 64));
       images.push({ name: 'quality-overlays', alt: `Kept tokens of each method at K = 64 on ${dog.name}` });
     }
-    const command = 'pnpm --filter @resprune/example-quality quality';
     const page = markdown(rows, {
-      command,
-      date: new Date().toISOString().slice(0, 10),
-      backend,
-      node: process.versions.node,
-      cpus: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`,
-      photos: top1,
-      repeats,
-      totalSeconds,
+      command: 'pnpm --filter @resprune/example-quality quality',
+      date: results.generated.slice(0, 10),
+      backend: results.backend,
+      node: results.node,
+      cpus: results.cpus,
+      photos: results.photos,
+      repeats: results.repeats,
+      totalSeconds: results.totalSeconds,
       curves,
       images,
     });
     await writeFile(join(outDir, 'benchmarks-quality.md'), page);
-    const resultsDir = join(root, 'apps', 'quality', 'results');
-    await mkdir(resultsDir, { recursive: true });
-    await writeFile(join(resultsDir, 'quality.json'), `${JSON.stringify({ generated: new Date().toISOString(), backend, repeats, photos: top1, curves, rows }, null, 1)}\n`);
-    log(`wrote ${relative(process.cwd(), join(outDir, 'benchmarks-quality.md'))}, ${images.length} images and ${relative(process.cwd(), join(resultsDir, 'quality.json'))}`);
+    if (!values['report-only']) {
+      await mkdir(dirname(resultsFile), { recursive: true });
+      await writeFile(resultsFile, `${JSON.stringify(results, null, 1)}\n`);
+    }
+    log(`wrote ${relative(process.cwd(), join(outDir, 'benchmarks-quality.md'))} and ${images.length} images${values['report-only'] ? '' : ` and ${relative(process.cwd(), resultsFile)}`}`);
     return 0;
   } finally {
     net.dispose();

@@ -46,6 +46,19 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
   return out;
 }
 
+/** Log-axis ticks: decades, plus 2× and 5× when the range spans fewer than three decades. */
+function logTicks(lo: number, hi: number): number[] {
+  const a = Math.floor(Math.log10(lo));
+  const b = Math.ceil(Math.log10(hi));
+  const steps = b - a < 3 ? [1, 2, 5] : [1];
+  const out: number[] = [];
+  for (let e = a; e <= b; e++) for (const m of steps) {
+    const v = Number((m * 10 ** e).toPrecision(6));
+    if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push(v);
+  }
+  return out;
+}
+
 function fmt(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
@@ -84,9 +97,7 @@ function panel(chart: LineChart, x0: number, y0: number, w: number, h: number): 
   const tx = (v: number): number => x0 + left + ((v - xMin) / (xMax - xMin || 1)) * pw;
   const parts: string[] = [];
   parts.push(`<text x="${x0 + w / 2}" y="${y0 + 20}" text-anchor="middle" font-size="15" font-weight="bold">${esc(chart.title)}</text>`);
-  const yt = chart.logY
-    ? Array.from({ length: Math.floor(Math.log10(yMax)) - Math.ceil(Math.log10(yMin)) + 1 }, (_, i) => 10 ** (Math.ceil(Math.log10(yMin)) + i))
-    : niceTicks(yMin, yMax);
+  const yt = chart.logY ? logTicks(yMin, yMax) : niceTicks(yMin, yMax);
   for (const v of yt) {
     const y = ty(v);
     parts.push(`<line x1="${x0 + left}" x2="${x0 + left + pw}" y1="${y}" y2="${y}" stroke="#e4e4e4"/>`);
@@ -113,7 +124,7 @@ function panel(chart: LineChart, x0: number, y0: number, w: number, h: number): 
 }
 
 function legend(series: readonly Series[], x0: number, y0: number, width: number): { svg: string; height: number } {
-  const per = 150;
+  const per = Math.max(150, 50 + 7.5 * Math.max(...series.map((s) => s.label.length)));
   const cols = Math.max(1, Math.floor(width / per));
   const parts: string[] = [];
   series.forEach((s, i) => {
@@ -143,15 +154,22 @@ ${lg.svg}
 }
 
 /** A horizontal bar chart: one bar per label. */
-export function barChart(title: string, xLabel: string, bars: readonly { label: string; value: number; color: string; note?: string }[], width = 640): string {
+export function barChart(
+  title: string,
+  xLabel: string,
+  bars: readonly { label: string; value: number; color: string; note?: string }[],
+  width = 640,
+  subtitle?: string,
+): string {
   const rowH = 26;
   const left = 130;
-  const top = 40;
+  const top = subtitle === undefined ? 40 : 58;
   const height = top + bars.length * rowH + 50;
   const max = Math.max(...bars.map((b) => b.value)) * 1.15 || 1;
   const pw = width - left - 30;
   const parts: string[] = [];
   parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`);
+  if (subtitle !== undefined) parts.push(`<text x="${width / 2}" y="42" text-anchor="middle" font-size="12">${esc(subtitle)}</text>`);
   for (const v of niceTicks(0, max, 6)) {
     const x = left + (v / max) * pw;
     parts.push(`<line x1="${x}" x2="${x}" y1="${top - 4}" y2="${top + bars.length * rowH}" stroke="#e4e4e4"/>`);
