@@ -95,6 +95,7 @@ let hi: i32 = 0;
 let pPicked: usize = 0; // u8[N]
 let pSlotOf: usize = 0; // i32[N]
 let pSlotTok: usize = 0; // i32[R]
+let pSlotRed: usize = 0; // i32[R]: picks already subtracted from the cached row
 let pPicks: usize = 0; // i32[K]
 let pBeta: usize = 0; // f64[K]
 let pTmp: usize = 0; // f64[K]
@@ -167,7 +168,7 @@ export function layout(c: usize): f64 {
   sf(S_RED, <f64>p);
   p = align64(p + 2 * t * 64);
   const priv =
-    align64(n) + align64(n * 4) + align64(r * 4) + align64(k * 4) + 2 * align64(k * 8) +
+    align64(n) + align64(n * 4) + 2 * align64(r * 4) + align64(k * 4) + 2 * align64(k * 8) +
     align64(stride * 8) + 2 * align64(stride * 4) + align64(m * 8) + 4 * align64(MAX_BATCH * 8);
   sf(S_PRIV, <f64>p);
   sf(S_PRIV_STRIDE, <f64>priv);
@@ -733,13 +734,45 @@ function recomputeResidual(j: i32, t: i32): f64 {
   return e;
 }
 
+/**
+ * Subtracts the picks made so far from the Gram rows just computed (own tokens):
+ * row_b[i] -= C[q, c_b] C[q, i] for q < t, in q order, exactly as applyPick would later. Done
+ * once per pass, so C is read once per pass instead of once per pick.
+ */
+function reduceRows(cnt: i32, t: i32): void {
+  const nn = <usize>N;
+  for (let q = 0; q < t; q++) {
+    const Cq = C + <usize>q * nn * 8;
+    for (let b = 0; b < cnt; b++) {
+      const tok = load<i32>(pCandTok + (<usize>b << 2));
+      const cs = load<f64>(Cq + (<usize>tok << 3));
+      if (cs == 0) continue;
+      const row = <usize>load<u32>(pOutPtr + (<usize>b << 2));
+      const v = f64x2.splat(cs);
+      let i = lo;
+      for (; i + 2 <= hi; i += 2) {
+        const o = <usize>i << 3;
+        v128.store(row + o, f64x2.sub(v128.load(row + o), f64x2.mul(v, v128.load(Cq + o))));
+      }
+      for (; i < hi; i++) {
+        const o = <usize>i << 3;
+        store<f64>(row + o, load<f64>(row + o) - cs * load<f64>(Cq + o));
+      }
+    }
+  }
+  for (let b = 0; b < cnt; b++) {
+    const tok = load<i32>(pCandTok + (<usize>b << 2));
+    store<i32>(pSlotRed + (<usize>load<i32>(pSlotOf + (<usize>tok << 2)) << 2), t);
+  }
+}
+
 /** One pick: C[t, i] for own rows from the Gram row (already in Ct), energies downdated into En. */
-function applyPick(t: i32, j: i32, sqrtEj: f64, Ecur: usize, En: usize, fromGram: bool): void {
+function applyPick(t: i32, j: i32, sqrtEj: f64, Ecur: usize, En: usize, fromGram: bool, from: i32): void {
   const nn = <usize>N;
   const Ct = C + <usize>t * nn * 8;
   if (fromGram) {
-    // Ct[i] -= C[s, j] C[s, i], s < t, two tokens per f64x2
-    for (let s = 0; s < t; s++) {
+    // Ct[i] -= C[s, j] C[s, i] for the picks s in [from, t) not yet subtracted, two tokens per f64x2
+    for (let s = from; s < t; s++) {
       const cs = load<f64>(C + (<usize>s * nn + <usize>j) * 8);
       if (cs == 0) continue;
       const Cs = C + <usize>s * nn * 8;
@@ -833,6 +866,8 @@ export function run(c: usize, t: i32): i32 {
   p += align64(n * 4);
   pSlotTok = p;
   p += align64(<usize>cap * 4);
+  pSlotRed = p;
+  p += align64(<usize>cap * 4);
   pPicks = p;
   p += align64(k * 4);
   pBeta = p;
@@ -915,6 +950,7 @@ export function run(c: usize, t: i32): i32 {
     const nn = <usize>N;
     const Ct = C + <usize>s * nn * 8;
     let fromGram = true;
+    let from = 0;
     if (s > 0 && Ej < guard * load<f64>(E0 + (<usize>j << 3))) {
       // guarded pick: exact residual, then C[s, :] = (X r) / ‖r‖ directly
       recomputes++;
@@ -947,17 +983,19 @@ export function run(c: usize, t: i32): i32 {
         lastPass = s;
         const cnt = planPass(j, Ecur, min(curBatch, K - s), cap); // never more rows than picks left
         dotRows(cnt);
+        reduceRows(cnt, s);
         passes++;
         rows += cnt;
         sl = load<i32>(pSlotOf + (<usize>j << 2));
       }
       memory.copy(Ct + (<usize>lo << 3), CACHE + (<usize>sl * nn + <usize>lo) * 8, <usize>(hi - lo) << 3);
+      from = load<i32>(pSlotRed + (<usize>sl << 2));
       store<i32>(pSlotTok + (<usize>sl << 2), -1);
       store<i32>(pSlotOf + (<usize>j << 2), -1);
     }
     store<u8>(pPicked + <usize>j, 1);
     store<i32>(pPicks + (<usize>s << 2), j);
-    applyPick(s, j, Math.sqrt(Ej), Ecur, En, fromGram);
+    applyPick(s, j, Math.sqrt(Ej), Ecur, En, fromGram, from);
     reduceLocal(En);
     if (!barrier()) return 1;
     reduceGlobal();
