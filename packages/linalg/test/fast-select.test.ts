@@ -305,7 +305,7 @@ describe('fast selection: falls back where threads or SIMD are missing', () => {
     await engine!.dispose();
   });
   it('runs plain JavaScript without WebAssembly SIMD', async () => {
-    const wasm = (globalThis as { WebAssembly: { validate: (b: Uint8Array) => boolean } }).WebAssembly;
+    const wasm = (globalThis as unknown as { WebAssembly: { validate: (b: Uint8Array) => boolean } }).WebAssembly;
     const validate = wasm.validate;
     wasm.validate = () => false;
     let engine: FastEngine | undefined;
