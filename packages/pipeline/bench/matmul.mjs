@@ -3,6 +3,8 @@
 // Usage: node bench/matmul.mjs [--backend wasm|cpu] [--repeat N]
 // Shapes are the benchmark model's MLP: in 1024, out 2816 (up/gate) and in 2816, out 1024 (down), for
 // M = 1 (one decoded token), 84, 148 and 596 rows (pruned and unpruned prefill lengths).
+// Second table: the attention products q·kᵀ and p·v of 16 heads (head size 64) over L tokens, as one batched
+// (rank-3) matMul against 16 2-D matMuls with a [K, N] right operand (the pipeline's batchMatMul on wasm).
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -48,5 +50,29 @@ for (const [inDim, outDim] of [[1024, 2816], [2816, 1024]]) {
     console.log(`| ${inDim} × ${outDim} | ${m} | ${a.toFixed(2)} | ${b.toFixed(2)} | ${(a / b).toFixed(1)}× | ${gf(a)} → ${gf(b)} | ${diff.toExponential(1)} |`);
   }
   tf.dispose([w, wt]);
+}
+function perHead(a, b, transposeB) {
+  const bt = transposeB ? tf.transpose(b, [0, 2, 1]) : b;
+  const as = tf.unstack(a);
+  const bs = tf.unstack(bt);
+  return tf.stack(as.map((x, i) => tf.matMul(x, bs[i])));
+}
+console.log('');
+console.log('| product | L | batched ms | per-head 2-D ms | speed-up | max |Δ| |');
+console.log('|---|---:|---:|---:|---:|---:|');
+for (const L of [84, 212, 596]) {
+  const q = tf.randomNormal([16, L, 64], 0, 1, 'float32', 3);
+  const k = tf.randomNormal([16, L, 64], 0, 1, 'float32', 4);
+  const p = tf.softmax(tf.randomNormal([16, L, L], 0, 1, 'float32', 5));
+  for (const [label, a, b, tb] of [['q·kᵀ', q, k, true], ['p·v', p, k, false]]) {
+    const t1 = time(() => tf.matMul(a, b, false, tb));
+    const t2 = time(() => perHead(a, b, tb));
+    const y1 = tf.matMul(a, b, false, tb);
+    const y2 = perHead(a, b, tb);
+    const diff = tf.max(tf.abs(tf.sub(y1, y2))).dataSync()[0];
+    tf.dispose([y1, y2]);
+    console.log(`| ${label} | ${L} | ${t1.toFixed(1)} | ${t2.toFixed(1)} | ${(t1 / t2).toFixed(1)}× | ${diff.toExponential(1)} |`);
+  }
+  tf.dispose([q, k, p]);
 }
 console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

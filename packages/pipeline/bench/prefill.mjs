@@ -5,7 +5,7 @@
 // vocabulary 32064 with Mistral's real tokenizer (+ <image>), stored as F16 in 4 shards.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -40,6 +40,7 @@ if (!existsSync(join(dir, 'config.json'))) {
   });
   console.error(`wrote checkpoint in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
+const loadStart = loadavg();
 const t0 = performance.now();
 const lvlm = await loadPipeline(dir);
 console.error(`loaded ${(lvlm.weightBytes / 2 ** 20).toFixed(0)} MiB float32 in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${values.backend}`);
@@ -85,5 +86,6 @@ const table = [
   `|---|---:|---:|---:|---:|---:|---:|---:|`,
   ...rows.map((r) => `| ${r.budget} | ${r.kept} | ${r.sequence} | ${r.prefillMs.toFixed(0)} | ${r.decodeMsPerToken.toFixed(1)} | ${r.selectionMs.toFixed(1)} | ${(r.kvBytes / 2 ** 20).toFixed(1)} MiB | ${r.llmGflop.toFixed(1)} |`),
 ].join('\n');
-console.log(`Machine: ${machine}\n\n${table}`);
-if (values.out) writeFileSync(values.out, JSON.stringify({ machine, backend: values.backend, rows }, null, 2));
+const load = `load average (1/5/15 min) ${loadStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at end`;
+console.log(`Machine: ${machine}; ${load}\n\n${table}`);
+if (values.out) writeFileSync(values.out, JSON.stringify({ machine, load, backend: values.backend, rows }, null, 2));

@@ -21,8 +21,10 @@ export interface LoadPipelineOptions {
   /** Jinja chat template to use instead of the checkpoint's. */
   readonly chatTemplate?: string;
   /**
-   * The token selector used when a request has a budget. Receives the projected visual tokens of one image
-   * (the candidates), text vectors from the prompt (or undefined) and the budget; returns kept candidate indices.
+   * The token selector used when a request has a budget. Called once per unit of the adapter's budget plan (one
+   * per image under the `global` policy, per view or per crop otherwise) with that unit's projected visual tokens
+   * (the candidates), text vectors from the prompt (or undefined) and the unit's budget; returns kept candidate
+   * indices.
    * Default {@link registrySelector} (`@resprune/selector`'s `selectWith`).
    */
   readonly selector?: TokenSelector;

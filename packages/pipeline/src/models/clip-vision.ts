@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClipVisionConfig } from '../config.js';
-import { activation, layerNorm, linear } from './nn.js';
+import { activation, batchMatMul, layerNorm, linear } from './nn.js';
 import { maskedSoftmax } from './softmax.js';
 
 /** Prefix of the CLIP tower's tensors in the published llava-hf layout. @internal */
@@ -79,8 +79,8 @@ export function clipVisionForward(cfg: ClipVisionConfig, w: W, pixels: tf.Tensor
       const q = tf.mul(split('q_proj'), 1 / Math.sqrt(hd)) as tf.Tensor4D;
       const k = split('k_proj');
       const v = split('v_proj');
-      const probs = maskedSoftmax(tf.matMul(q, k, false, true)) as tf.Tensor4D;
-      const ctx = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [n, t, c]);
+      const probs = maskedSoftmax(batchMatMul(q, k, true)) as tf.Tensor4D;
+      const ctx = tf.reshape(tf.transpose(batchMatMul(probs, v, false), [0, 2, 1, 3]), [n, t, c]);
       h = tf.add(h, linear(ctx, w(`${l}self_attn.out_proj.weight`), w(`${l}self_attn.out_proj.bias`)));
       const y = layerNorm(h, w(`${l}layer_norm2.weight`), w(`${l}layer_norm2.bias`), cfg.layerNormEps);
       const m = linear(activation(linear(y, w(`${l}mlp.fc1.weight`), w(`${l}mlp.fc1.bias`)), cfg.hiddenAct), w(`${l}mlp.fc2.weight`), w(`${l}mlp.fc2.bias`));

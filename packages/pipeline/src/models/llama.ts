@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LlamaTextConfig } from '../config.js';
-import { activation, linear, rmsNorm } from './nn.js';
+import { activation, batchMatMul, linear, rmsNorm } from './nn.js';
 import { maskedSoftmax } from './softmax.js';
 
 /** Prefix of the decoder's tensors in the published llava-hf layout. @internal */
@@ -182,9 +182,9 @@ export function llamaForward(
       newLayers.push({ k, v });
       // Grouped-query attention without copying K/V: the `rep` query heads of one group share a KV head.
       const qg = tf.reshape(tf.mul(q, 1 / Math.sqrt(hd)), [b, kvHeads, rep * len, hd]) as tf.Tensor4D;
-      const scores = tf.reshape(tf.matMul(qg, k, false, true), [b, heads, len, total]);
+      const scores = tf.reshape(batchMatMul(qg, k, true), [b, heads, len, total]);
       const probs = tf.reshape(maskedSoftmax(scores, biasT), [b, kvHeads, rep * len, total]) as tf.Tensor4D;
-      const ctx = tf.reshape(tf.transpose(tf.reshape(tf.matMul(probs, v), [b, heads, len, hd]), [0, 2, 1, 3]), [b, len, heads * hd]);
+      const ctx = tf.reshape(tf.transpose(tf.reshape(batchMatMul(probs, v, false), [b, heads, len, hd]), [0, 2, 1, 3]), [b, len, heads * hd]);
       h = tf.add(h, linear(ctx, w(`${l}self_attn.o_proj.weight`)));
       const y = rmsNorm(h, w(`${l}post_attention_layernorm.weight`), cfg.rmsNormEps);
       const gate = activation(linear(y, w(`${l}mlp.gate_proj.weight`)), cfg.hiddenAct);
