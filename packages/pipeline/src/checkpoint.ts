@@ -72,7 +72,7 @@ function readJson(file: string, code: 'E_CHECKPOINT' | 'E_TOKENIZER' = 'E_CHECKP
  * @param file - path
  * @param code - error code for invalid JSON
  * @returns the parsed value
- * @throws {@link ResPruneError} `E_FILE_NOT_FOUND` when unreadable, `code` when not JSON
+ * @throws {@link @resprune/errors!ResPruneError} `E_FILE_NOT_FOUND` when unreadable, `code` when not JSON
  * @example
  * ```ts
  * const cfg = readJsonFile('ckpt/config.json');
@@ -88,7 +88,7 @@ export function readJsonFile(file: string, code: 'E_CHECKPOINT' | 'E_TOKENIZER' 
  *
  * @param dir - checkpoint directory
  * @returns the stored-name → shard map and the detected name layout
- * @throws {@link ResPruneError} `E_FILE_NOT_FOUND` when `dir` does not exist, `E_CHECKPOINT` when there are no
+ * @throws {@link @resprune/errors!ResPruneError} `E_FILE_NOT_FOUND` when `dir` does not exist, `E_CHECKPOINT` when there are no
  *   weights, the index is malformed or a shard is missing (`details.file`)
  * @example
  * ```ts
@@ -189,7 +189,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * @param spec - canonical name → expected shape
  * @param options - progress callback, tied-weight fallbacks, tensors to hold transposed
  * @returns the tensors by canonical name
- * @throws {@link ResPruneError} `E_TENSOR_MISSING` (`details.tensor`, `details.file`), `E_TENSOR_SHAPE`
+ * @throws {@link @resprune/errors!ResPruneError} `E_TENSOR_MISSING` (`details.tensor`, `details.file`), `E_TENSOR_SHAPE`
  *   (expected and received shapes), `E_SAFETENSORS` / `E_FILE_CORRUPT` for a bad shard, `E_DTYPE` for a non-float tensor
  * @example
  * ```ts

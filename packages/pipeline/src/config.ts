@@ -191,7 +191,7 @@ function parseText(raw: Json): LlamaTextConfig {
  *
  * @param raw - the parsed config.json
  * @returns the typed config
- * @throws {@link ResPruneError} `E_BACKBONE_UNKNOWN` for a `model_type` other than `llava`/`llava_next`,
+ * @throws {@link @resprune/errors!ResPruneError} `E_BACKBONE_UNKNOWN` for a `model_type` other than `llava`/`llava_next`,
  *   `E_BACKBONE_CONFIG` for a missing or inconsistent field (named in `details.field`)
  * @example
  * ```ts

@@ -171,13 +171,13 @@ export interface LvlmPipeline {
   readonly chatTemplate: string;
   /**
    * Runs one request.
-   * @throws {@link ResPruneError} `E_IMAGE_DECODE`, `E_TOKENIZER`, `E_BUDGET`, `E_INVALID_OPTION`, `E_MODEL`
+   * @throws {@link @resprune/errors!ResPruneError} `E_IMAGE_DECODE`, `E_TOKENIZER`, `E_BUDGET`, `E_INVALID_OPTION`, `E_MODEL`
    */
   generate(request: GenerateRequest): Promise<GenerateResult>;
   /**
    * Runs several requests as one batch (one vision forward over every crop; left-padded LLM prefill and decode).
    * Each row's output equals what {@link LvlmPipeline.generate} gives for it alone (up to float rounding).
-   * @throws {@link ResPruneError} as {@link LvlmPipeline.generate}
+   * @throws {@link @resprune/errors!ResPruneError} as {@link LvlmPipeline.generate}
    */
   generateBatch(requests: readonly GenerateRequest[]): Promise<GenerateResult[]>;
   /** Frees every weight tensor. The pipeline cannot be used afterwards. */
@@ -284,7 +284,7 @@ interface Prepared {
  * @param dir - checkpoint directory
  * @param options - progress callback, template override, selector and text-vector hooks
  * @returns the loaded pipeline; call `dispose()` to free it
- * @throws {@link ResPruneError} `E_FILE_NOT_FOUND`, `E_CHECKPOINT`, `E_SAFETENSORS`, `E_FILE_CORRUPT`,
+ * @throws {@link @resprune/errors!ResPruneError} `E_FILE_NOT_FOUND`, `E_CHECKPOINT`, `E_SAFETENSORS`, `E_FILE_CORRUPT`,
  *   `E_TENSOR_MISSING`, `E_TENSOR_SHAPE`, `E_BACKBONE_UNKNOWN`, `E_BACKBONE_CONFIG`, `E_TOKENIZER`; nothing stays
  *   allocated after an error
  * @example

@@ -28,7 +28,7 @@ const CLIP_STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
  * @param raw - the parsed JSON (or `{}` when the file is absent)
  * @param pinpoints - anyres candidates from config.json, used when the preprocessor config has none
  * @returns the typed settings
- * @throws {@link ResPruneError} `E_CHECKPOINT` for malformed fields
+ * @throws {@link @resprune/errors!ResPruneError} `E_CHECKPOINT` for malformed fields
  * @example
  * ```ts
  * parseImageProcessorConfig({ size: { shortest_edge: 336 }, crop_size: { height: 336, width: 336 } });
@@ -90,7 +90,7 @@ export interface RgbImage {
  *
  * @param input - a path or the encoded bytes
  * @returns the pixels
- * @throws {@link ResPruneError} `E_FILE_NOT_FOUND` for a missing path, `E_IMAGE_DECODE` when sharp cannot decode it
+ * @throws {@link @resprune/errors!ResPruneError} `E_FILE_NOT_FOUND` for a missing path, `E_IMAGE_DECODE` when sharp cannot decode it
  * @example
  * ```ts
  * const img = await decodeRgb('photo.jpg');
@@ -184,7 +184,7 @@ function normalizeInto(img: RgbImage, cfg: ImageProcessorConfig, dst: Float32Arr
  * @param size - `[height, width]` of the image
  * @param pinpoints - candidates `[height, width]`
  * @returns the best candidate `[height, width]`
- * @throws {@link ResPruneError} `E_INVALID_OPTION` when there are no candidates
+ * @throws {@link @resprune/errors!ResPruneError} `E_INVALID_OPTION` when there are no candidates
  * @example
  * ```ts
  * selectBestResolution([480, 640], [[336, 672], [672, 336], [672, 672]]); // [672, 672]
@@ -233,7 +233,7 @@ export interface PreprocessedImage {
  * @param img - decoded RGB
  * @param cfg - processor settings
  * @returns normalised crops
- * @throws {@link ResPruneError} `E_IMAGE_SIZE` for an empty image
+ * @throws {@link @resprune/errors!ResPruneError} `E_IMAGE_SIZE` for an empty image
  * @example
  * ```ts
  * const pre = await preprocessImage(await decodeRgb('dog.jpg'), cfg);

@@ -82,7 +82,7 @@ export interface PruningPlan {
  *
  * @param budget - the budget
  * @returns the same budget as `@resprune/backbones` takes it
- * @throws {@link ResPruneError} `E_BUDGET` when not exactly one of keep/ratio/energy is given, `keep` is not a
+ * @throws {@link @resprune/errors!ResPruneError} `E_BUDGET` when not exactly one of keep/ratio/energy is given, `keep` is not a
  *   positive integer, `ratio` or `energy` not in (0, 1], or min/max are not positive integers with min ≤ max
  * @example
  * ```ts
@@ -108,7 +108,7 @@ export function toBackboneBudget(budget: PruneBudget): Budget {
  *
  * @param budget - the budget
  * @returns the same budget
- * @throws {@link ResPruneError} `E_BUDGET` when `keep` is not a positive integer, `ratio` not in (0, 1],
+ * @throws {@link @resprune/errors!ResPruneError} `E_BUDGET` when `keep` is not a positive integer, `ratio` not in (0, 1],
  *   `energy` not in (0, 1], or min/max inconsistent
  * @example
  * ```ts
@@ -156,7 +156,7 @@ export interface PlanPruningOptions {
  * @param budget - the budget
  * @param options - selector, method, α, text vectors, newline rule, policy, minimum tokens
  * @returns picked visual-token indices, the plan and per-unit sizes
- * @throws {@link ResPruneError} `E_BUDGET` for a bad budget or a selector that returns a count its unit's budget
+ * @throws {@link @resprune/errors!ResPruneError} `E_BUDGET` for a bad budget or a selector that returns a count its unit's budget
  *   does not allow; `E_INVALID_OPTION` for an unknown policy or newline rule, or a selector index that is out of
  *   range or repeated; `E_SHAPE_MISMATCH` when `visual` does not have `layout.tokens` rows
  * @example

@@ -87,7 +87,7 @@ function gaussian(seed: number): () => number {
  * @param dir - output directory (created)
  * @param options - sizes, tokenizer files, template, sharding, dtype, seed
  * @returns the stored tensor names
- * @throws {@link ResPruneError} `E_BACKBONE_CONFIG` when the sizes are inconsistent
+ * @throws {@link @resprune/errors!ResPruneError} `E_BACKBONE_CONFIG` when the sizes are inconsistent
  * @example
  * ```ts
  * writeRandomLlavaCheckpoint('/tmp/tiny-llava', {

@@ -156,7 +156,7 @@ function parseHeaderFromFd(fd: number, file: string): SafetensorsHeader {
  *
  * @param file - path of a `.safetensors` file
  * @returns the tensor table and metadata
- * @throws {@link ResPruneError} `E_FILE_NOT_FOUND` when the file does not exist, `E_FILE_CORRUPT` when it is
+ * @throws {@link @resprune/errors!ResPruneError} `E_FILE_NOT_FOUND` when the file does not exist, `E_FILE_CORRUPT` when it is
  *   truncated, `E_SAFETENSORS` when the header is malformed; `details.file` (and `details.tensor`) name the culprit
  * @example
  * ```ts
@@ -190,7 +190,7 @@ let f16Table: Float32Array | undefined;
  * @param bytes - the tensor's bytes, `prod(shape) × bytes(dtype)` long
  * @param dtype - `F32`, `F16` or `BF16`
  * @returns a new Float32Array with one element per value
- * @throws {@link ResPruneError} `E_DTYPE` for any other dtype
+ * @throws {@link @resprune/errors!ResPruneError} `E_DTYPE` for any other dtype
  * @example
  * ```ts
  * const f = decodeToFloat32(new Uint8Array([0x00, 0x3c]), 'F16'); // Float32Array [1]
@@ -230,7 +230,7 @@ export function decodeToFloat32(bytes: Uint8Array, dtype: SafetensorsDtype): Flo
  * @param values - the values
  * @param dtype - target element type
  * @returns the encoded bytes
- * @throws {@link ResPruneError} `E_DTYPE` for any other dtype
+ * @throws {@link @resprune/errors!ResPruneError} `E_DTYPE` for any other dtype
  * @example
  * ```ts
  * encodeFromFloat32(new Float32Array([1]), 'BF16'); // Uint8Array [0x80, 0x3f]
@@ -297,7 +297,7 @@ export interface SafetensorsReader {
   readonly header: SafetensorsHeader;
   /**
    * Reads one tensor and converts it to float32.
-   * @throws {@link ResPruneError} `E_TENSOR_MISSING` for an unknown name, `E_DTYPE` for a non-float dtype,
+   * @throws {@link @resprune/errors!ResPruneError} `E_TENSOR_MISSING` for an unknown name, `E_DTYPE` for a non-float dtype,
    *   `E_FILE_CORRUPT` when the read comes up short
    */
   readFloat32(name: string): Float32Array;
@@ -310,7 +310,7 @@ export interface SafetensorsReader {
  *
  * @param file - path of the `.safetensors` file
  * @returns a reader; call `close()` when done
- * @throws {@link ResPruneError} as {@link readSafetensorsHeader}
+ * @throws {@link @resprune/errors!ResPruneError} as {@link readSafetensorsHeader}
  * @example
  * ```ts
  * const r = openSafetensors('model.safetensors');
@@ -372,7 +372,7 @@ export interface SafetensorsTensorSpec {
  * @param file - output path
  * @param tensors - name → tensor, written in insertion order
  * @param metadata - optional `__metadata__` (e.g. `{ format: 'pt' }`)
- * @throws {@link ResPruneError} `E_SHAPE_MISMATCH` when data length and shape disagree, `E_DTYPE` for a non-float dtype
+ * @throws {@link @resprune/errors!ResPruneError} `E_SHAPE_MISMATCH` when data length and shape disagree, `E_DTYPE` for a non-float dtype
  * @example
  * ```ts
  * writeSafetensors('w.safetensors', new Map([['w', { shape: [2], data: new Float32Array([1, 2]), dtype: 'F16' }]]));

@@ -59,7 +59,7 @@ function readJsonOr(file: string): Record<string, unknown> | undefined {
  * @param tokenizerConfig - parsed tokenizer_config.json
  * @param name - label for error messages
  * @returns the tokenizer
- * @throws {@link ResPruneError} `E_TOKENIZER` when the files cannot be turned into a tokenizer
+ * @throws {@link @resprune/errors!ResPruneError} `E_TOKENIZER` when the files cannot be turned into a tokenizer
  * @example
  * ```ts
  * const tok = tokenizerFromJson(json, config);
@@ -113,7 +113,7 @@ export function tokenizerFromJson(tokenizerJson: unknown, tokenizerConfig: Recor
  *
  * @param dir - checkpoint directory
  * @returns tokenizer and template
- * @throws {@link ResPruneError} `E_TOKENIZER` when `tokenizer.json` is missing or malformed
+ * @throws {@link @resprune/errors!ResPruneError} `E_TOKENIZER` when `tokenizer.json` is missing or malformed
  * @example
  * ```ts
  * const { tokenizer, chatTemplate } = loadCheckpointTokenizer('llava-1.5-7b-hf');
@@ -153,7 +153,7 @@ export function loadCheckpointTokenizer(dir: string): CheckpointTokenizer {
  * @param prompt - the user's text
  * @param tokens - `bos_token` / `eos_token` strings to expose to the template
  * @returns the rendered prompt, containing the image placeholder
- * @throws {@link ResPruneError} `E_TOKENIZER` when the template fails to parse or render
+ * @throws {@link @resprune/errors!ResPruneError} `E_TOKENIZER` when the template fails to parse or render
  * @example
  * ```ts
  * renderChatPrompt(tpl, 'What is shown?', {}); // 'USER: <image>\nWhat is shown? ASSISTANT:'
