@@ -131,12 +131,13 @@ export function renderMarkdown(r: Results, svgName: string | undefined): string 
   if (r.peers !== undefined) {
     const kind = r.peers[0]?.peerKind === 'numpy' ? ' (NumPy port)' : ' (torch)';
     md.push('### ResPrune against CDPruner and DivPrune', '');
-    md.push(`| N, d, K | ResPrune, ${r.threads} threads | ResPrune, 1 thread | CDPruner${kind} | DivPrune${kind} | ratio to CDPruner | target | wasm memory (MiB) | same picks as CDPruner (α = 2, l2) |`);
-    md.push('|---|---|---|---|---|---|---|---|---|');
+    md.push(`| N, d, K | ResPrune, ${r.threads} threads | ResPrune, 1 thread | CDPruner${kind} | DivPrune${kind} | ratio to CDPruner | ratio, 1 thread | target | wasm memory (MiB) | same picks as CDPruner (α = 2, l2) |`);
+    md.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const p of r.peers) {
       const ratio = p.cdpruner === undefined ? undefined : p.fast.ms / p.cdpruner.ms;
+      const ratio1 = p.cdpruner === undefined ? undefined : p.single.ms / p.cdpruner.ms;
       md.push(
-        `| ${p.n}, ${p.d}, ${p.k} | ${ms(p.fast.ms)} | ${ms(p.single.ms)} | ${ms(p.cdpruner?.ms)} | ${ms(p.divprune?.ms)} | ${ratio === undefined ? '–' : ratio.toFixed(2) + '×'} | ≤ ${p.target}× | ${mib(p.fast.memoryBytes)} | ${p.sameAsCdpruner === undefined ? '–' : p.sameAsCdpruner ? 'yes' : 'no'} |`,
+        `| ${p.n}, ${p.d}, ${p.k} | ${ms(p.fast.ms)} | ${ms(p.single.ms)} | ${ms(p.cdpruner?.ms)} | ${ms(p.divprune?.ms)} | ${ratio === undefined ? '–' : ratio.toFixed(2) + '×'} | ${ratio1 === undefined ? '–' : ratio1.toFixed(2) + '×'} | ≤ ${p.target}× | ${mib(p.fast.memoryBytes)} | ${p.sameAsCdpruner === undefined ? '–' : p.sameAsCdpruner ? 'yes' : 'no'} |`,
       );
     }
     md.push('');
@@ -148,7 +149,16 @@ export function renderMarkdown(r: Results, svgName: string | undefined): string 
     md.push(`|---|---|---|${names.map(() => '---|').join('')}---|---|`);
     for (const g of r.grid) {
       const vals = Object.values(g.agreement);
-      const agree = vals.length === 0 ? '–' : vals.every((v) => v === 'yes') ? 'yes (all)' : [...new Set(vals)].join('; ');
+      const entries = Object.entries(g.agreement);
+      const differ = entries.filter(([, v]) => v !== 'yes');
+      const same = entries.filter(([, v]) => v === 'yes').map(([k]) => k);
+      const agree =
+        vals.length === 0
+          ? '–'
+          : differ.length === 0
+            ? 'yes (all)'
+            : [...new Set(differ.map(([, v]) => v))].map((v) => `${differ.filter(([, x]) => x === v).map(([k]) => k).join(', ')}: ${v}`).join('; ') +
+              (same.length > 0 ? `; ${same.join(', ')}: same throughout` : '');
       md.push(`| ${g.n} | ${g.d} | ${g.k} | ${names.map((b) => ms(g.cells[b]?.ms)).join(' | ')} | ${ms(g.numpy?.ms)} | ${agree} |`);
     }
     md.push('');
