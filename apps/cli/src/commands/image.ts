@@ -5,6 +5,7 @@ import { useBackend, type BackendRequest } from '@resprune/tfjs-backends';
 import { selectWith, type SelectOptions } from '@resprune/selector';
 import { asciiGrid, decodeImage, loadMobileNetV2, renderOverlay } from '@resprune/image-features';
 import { budgetFromFlags } from '../budget.js';
+import { useFastKernels } from '../fast-kernels.js';
 import { METHOD_FLAGS, methodFromFlags, methodHelp } from '../method-flags.js';
 import { readMatrixNpy } from '../matrix-file.js';
 import { type CliIO, parseChoice, parseNumber, progressBar, reportError, usageError } from '../io.js';
@@ -61,6 +62,7 @@ export async function imageCommand(argv: string[], io: CliIO): Promise<number> {
     const image = await decodeImage(photo);
     const text = values.text === undefined ? undefined : await readMatrixNpy(values.text, '--text');
     const backend = await useBackend(backendName);
+    await useFastKernels();
     const extractor = await loadMobileNetV2({ onProgress: progressBar(io, 'loading MobileNetV2') });
     const t0 = performance.now();
     const features = await extractor.extract(image, { size: 768 });

@@ -4,6 +4,7 @@ import { mergeSelections } from '@resprune/backbones';
 import { selectWith, type SelectionResult, type SelectOptions } from '@resprune/selector';
 import { finishBackboneSelection, prepareBackboneSelection } from './layout.js';
 import { budgetFromFlags } from '../budget.js';
+import { useFastKernels } from '../fast-kernels.js';
 import { METHOD_FLAGS, methodFromFlags, methodHelp } from '../method-flags.js';
 import { readMatrixNpy } from '../matrix-file.js';
 import { type CliIO, parseChoice, parseNumber, reportError, usageError } from '../io.js';
@@ -85,6 +86,7 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
     const visual = await readMatrixNpy(values.visual, '--visual');
     const text = values.text === undefined ? undefined : await readMatrixNpy(values.text, '--text');
     const backend = await useBackend(backendName);
+    await useFastKernels();
 
     const backbone = prepareBackboneSelection(values, budget, visual.shape[0]);
 

@@ -1,0 +1,16 @@
+import { registerFastKernels } from '@resprune/linalg';
+
+/**
+ * Puts the WebAssembly SIMD greedy (two worker threads where available) behind the selector's
+ * ResidualGreedy kernel on the cpu and wasm backends. Selections are the same as with the plain
+ * kernels; where the fast engine cannot start, the plain kernels stay and the CLI still works.
+ * Returns whether the fast path is active.
+ */
+export async function useFastKernels(): Promise<boolean> {
+  try {
+    await registerFastKernels();
+    return true;
+  } catch {
+    return false;
+  }
+}
