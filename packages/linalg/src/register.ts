@@ -50,7 +50,7 @@ export function registerWasmKernels(): void {
  * need nothing: every op falls back to composed tfjs ops there.
  *
  * @param backend - `'cpu'`, `'wasm'`, or omitted for both
- * @throws {@link ResPruneError} `E_BACKEND` for another backend name
+ * @throws {@link @resprune/errors!ResPruneError} `E_BACKEND` for another backend name
  * @example
  * ```ts
  * import { registerKernels } from '@resprune/linalg';

@@ -41,7 +41,7 @@ export class BpeModel {
   readonly #ignoreMerges: boolean;
   readonly #cache = new Map<string, number[]>();
 
-  /** @throws {@link ResPruneError} `E_TOKENIZER` when a merge names a token missing from the vocabulary */
+  /** @throws {@link @resprune/errors!ResPruneError} `E_TOKENIZER` when a merge names a token missing from the vocabulary */
   constructor(config: BpeConfig) {
     this.#vocab = config.vocab;
     this.#unkId = config.unkId;
@@ -74,7 +74,7 @@ export class BpeModel {
   /**
    * Token ids of one pre-token.
    *
-   * @throws {@link ResPruneError} `E_TOKENIZER` when a character is not in the vocabulary and the
+   * @throws {@link @resprune/errors!ResPruneError} `E_TOKENIZER` when a character is not in the vocabulary and the
    *   model has neither byte fallback nor an unknown token
    */
   encode(word: string): number[] {

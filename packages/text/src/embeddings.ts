@@ -208,7 +208,7 @@ function tensorReader(table: Tensor2D): RowReader {
 /**
  * Checks an {@link EmbeddingSource} and returns a reader over its rows.
  *
- * @throws {@link ResPruneError} `E_SHAPE_MISMATCH`, `E_DTYPE` or `E_INVALID_OPTION` for a bad source
+ * @throws {@link @resprune/errors!ResPruneError} `E_SHAPE_MISMATCH`, `E_DTYPE` or `E_INVALID_OPTION` for a bad source
  */
 export function rowReader(source: EmbeddingSource): RowReader {
   if (typeof source === 'function') return lookupReader(source);

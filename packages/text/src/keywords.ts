@@ -103,7 +103,7 @@ function uniqueLower(words: Iterable<string>): string[] {
  *
  * @param prompt - the user's question or instruction, without chat-template markup
  * @returns the nouns, lower-cased, each once, in the order they first appear (empty when none)
- * @throws {@link ResPruneError} `E_INVALID_OPTION` when `prompt` is not a string
+ * @throws {@link @resprune/errors!ResPruneError} `E_INVALID_OPTION` when `prompt` is not a string
  * @example
  * ```ts
  * extractNouns('What is the dog doing next to the bicycle?'); // ['dog', 'bicycle']
@@ -121,7 +121,7 @@ export function extractNouns(prompt: string): string[] {
  *
  * @param prompt - the user's question or instruction
  * @returns the content words (empty when every word is a stop word)
- * @throws {@link ResPruneError} `E_INVALID_OPTION` when `prompt` is not a string
+ * @throws {@link @resprune/errors!ResPruneError} `E_INVALID_OPTION` when `prompt` is not a string
  * @example
  * ```ts
  * extractContentWords('Is it sunny?'); // ['sunny']
@@ -139,7 +139,7 @@ export function extractContentWords(prompt: string): string[] {
  *
  * @param prompt - the user's question or instruction
  * @returns the words and which rule produced them
- * @throws {@link ResPruneError} `E_INVALID_OPTION` when `prompt` is not a string
+ * @throws {@link @resprune/errors!ResPruneError} `E_INVALID_OPTION` when `prompt` is not a string
  * @example
  * ```ts
  * extractKeywords('Describe this image.'); // { words: ['image'], source: 'nouns' }

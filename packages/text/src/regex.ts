@@ -25,7 +25,7 @@ function caseBoth(ch: string): string {
  *   forms (the patterns used by LLM tokenizers match the same pieces either way);
  * - identity escapes that `u` mode rejects (`\'`, `\"`, `\ `) become plain characters.
  *
- * @throws {@link ResPruneError} `E_TOKENIZER` for a character class inside a `(?i:...)` group
+ * @throws {@link @resprune/errors!ResPruneError} `E_TOKENIZER` for a character class inside a `(?i:...)` group
  */
 export function translateRegex(source: string): string {
   let out = '';
@@ -122,7 +122,7 @@ export function translateRegex(source: string): string {
 /**
  * Compiles a tokenizer.json pattern into a global, Unicode-aware JavaScript RegExp.
  *
- * @throws {@link ResPruneError} `E_TOKENIZER` when the pattern is malformed or uses syntax
+ * @throws {@link @resprune/errors!ResPruneError} `E_TOKENIZER` when the pattern is malformed or uses syntax
  *   JavaScript cannot express
  */
 export function compilePattern(pattern: unknown, where: string): RegExp {

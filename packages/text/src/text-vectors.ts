@@ -51,7 +51,7 @@ function checkTokenizer(tokenizer: unknown): asserts tokenizer is WordTokenizer 
  * @param words - the words, used as given (no de-duplication here)
  * @param options - the tokenizer and the embedding table
  * @returns T `[m, d]` with the words and their ids
- * @throws {@link ResPruneError} `E_TOKENIZER` when the tokenizer is missing, returns no ids or
+ * @throws {@link @resprune/errors!ResPruneError} `E_TOKENIZER` when the tokenizer is missing, returns no ids or
  *   non-integer ids for a word, or an id beyond the embedding table (`details.id`,
  *   `details.vocabSize`: tokenizer and table of different models); `E_NON_FINITE` when a looked-up
  *   row holds NaN or ±Infinity; `E_SHAPE_MISMATCH`, `E_DTYPE`, `E_INVALID_OPTION` for a malformed
@@ -143,7 +143,7 @@ export function embedWords(words: readonly string[], options: TextVectorsOptions
  * @param prompt - the user's question or instruction, without chat-template markup
  * @param options - the backbone's tokenizer and its input-embedding table
  * @returns the words, their ids, T as a row-major Float32Array `[m, d]`, and the keyword source
- * @throws {@link ResPruneError} `E_INVALID_OPTION` when `prompt` is not a string, plus everything
+ * @throws {@link @resprune/errors!ResPruneError} `E_INVALID_OPTION` when `prompt` is not a string, plus everything
  *   {@link embedWords} throws (`E_TOKENIZER` for ids beyond the table, `E_NON_FINITE` for NaN rows,
  *   `E_SHAPE_MISMATCH`/`E_DTYPE` for a malformed table)
  * @example

@@ -530,7 +530,7 @@ function escapeRegex(s: string): string {
  * @param json - the parsed `tokenizer.json` object, its text, or its bytes (as read from disk)
  * @param options - a display name
  * @returns the tokenizer
- * @throws {@link ResPruneError} `E_TOKENIZER` when the text is not JSON, the file is not a
+ * @throws {@link @resprune/errors!ResPruneError} `E_TOKENIZER` when the text is not JSON, the file is not a
  *   tokenizer.json, the model is not BPE, a merge names an unknown token, or a component type is
  *   not supported (the message lists the supported ones)
  * @example

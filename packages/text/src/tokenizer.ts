@@ -121,7 +121,7 @@ export function checkWord(word: unknown, name: string): string {
  * @param tokenizer - the default export of `llama-tokenizer-js`, or an instance of its class
  * @param options - a display name
  * @returns a word tokenizer with `vocabSize` taken from `vocabById` (32000 for LLaMA-2)
- * @throws {@link ResPruneError} `E_TOKENIZER` when `tokenizer` has no `encode` function, or when
+ * @throws {@link @resprune/errors!ResPruneError} `E_TOKENIZER` when `tokenizer` has no `encode` function, or when
  *   `encodeWord` gets ids that are not non-negative integers
  * @example
  * ```ts

@@ -79,7 +79,7 @@ function firstLine(error: unknown): string {
  * @param options - an injectable package loader
  * @returns the backend that is now active
  * @throws {@link NoBackendAvailableError} (code `E_NO_BACKEND`) when none works; the error lists every attempt
- * @throws {@link ResPruneError} `E_BACKEND` when `order` is empty or names an unknown backend
+ * @throws {@link @resprune/errors!ResPruneError} `E_BACKEND` when `order` is empty or names an unknown backend
  * @example
  * ```ts
  * const chosen = await useBestBackend(['wasm', 'cpu']);
@@ -127,7 +127,7 @@ export async function useBestBackend(
  * @param options - an injectable package loader
  * @returns the backend that is now active
  * @throws {@link NoBackendAvailableError} (code `E_NO_BACKEND`) when the requested backend cannot be loaded
- * @throws {@link ResPruneError} `E_BACKEND` for a name that is not a backend
+ * @throws {@link @resprune/errors!ResPruneError} `E_BACKEND` for a name that is not a backend
  * @example
  * ```ts
  * await useBackend('cpu');

@@ -387,7 +387,7 @@ function warmUp(engine: FastEngine): void {
  *
  * @param options - mode, thread count, Gram rows per pass, warm-up
  * @returns a ready engine whose `select` is synchronous
- * @throws {@link ResPruneError} `E_WASM_UNAVAILABLE` when `mode` forces a variant the platform lacks;
+ * @throws {@link @resprune/errors!ResPruneError} `E_WASM_UNAVAILABLE` when `mode` forces a variant the platform lacks;
  *   `E_INVALID_OPTION` on bad options
  * @example
  * ```ts

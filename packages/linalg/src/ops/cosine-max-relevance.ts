@@ -28,7 +28,7 @@ function unitRows(x: tf.Tensor2D): tf.Tensor2D {
  * @param visual - visual tokens `[tokens, hidden]`, float32, finite, non-empty
  * @param text - text vectors `[words, hidden]`, float32, finite, non-empty, same `hidden`
  * @returns `[tokens]` float32 maximum cosine per visual token
- * @throws {@link ResPruneError} `E_SHAPE_MISMATCH` (rank, or `hidden` differs), `E_DTYPE`,
+ * @throws {@link @resprune/errors!ResPruneError} `E_SHAPE_MISMATCH` (rank, or `hidden` differs), `E_DTYPE`,
  *   `E_EMPTY_INPUT`, `E_NON_FINITE`
  * @example
  * ```ts

@@ -20,7 +20,7 @@ export type RowIndices = readonly number[] | Int32Array | tf.Tensor1D;
  * @param x - tokens `[tokens, hidden]`, float32, finite, non-empty
  * @param rows - row indices in `[0, tokens)`, repeats allowed; may be empty
  * @returns `[rows.length, tokens]` float32
- * @throws {@link ResPruneError} `E_SHAPE_MISMATCH`, `E_DTYPE`, `E_EMPTY_INPUT`, `E_NON_FINITE`,
+ * @throws {@link @resprune/errors!ResPruneError} `E_SHAPE_MISMATCH`, `E_DTYPE`, `E_EMPTY_INPUT`, `E_NON_FINITE`,
  *   `E_INVALID_OPTION` (an index out of range or not an integer)
  * @example
  * ```ts

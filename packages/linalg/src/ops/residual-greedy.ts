@@ -173,7 +173,7 @@ function readOptions(op: string, options: ResidualGreedyOptions): { rankToleranc
  * @param k - picks wanted, integer ≥ 1 (more than `tokens` picks all)
  * @param options - {@link ResidualGreedyOptions}
  * @returns the pick order, scores, captured-energy curve and work counters
- * @throws {@link ResPruneError} `E_SHAPE_MISMATCH`, `E_DTYPE`, `E_EMPTY_INPUT`, `E_NON_FINITE`
+ * @throws {@link @resprune/errors!ResPruneError} `E_SHAPE_MISMATCH`, `E_DTYPE`, `E_EMPTY_INPUT`, `E_NON_FINITE`
  *   (x or weights), `E_BUDGET` (k, energyTarget, minPicks), `E_INVALID_OPTION` (negative weights,
  *   rankTolerance, rowBlock)
  * @example
@@ -232,7 +232,7 @@ export interface EnergyCurveOptions {
  * @param order - distinct token indices in pick order (array, Int32Array or int32 tensor)
  * @param options - {@link EnergyCurveOptions}
  * @returns the curve, each pick's residual and whether the span was exhausted
- * @throws {@link ResPruneError} `E_SHAPE_MISMATCH`, `E_DTYPE`, `E_EMPTY_INPUT`, `E_NON_FINITE`,
+ * @throws {@link @resprune/errors!ResPruneError} `E_SHAPE_MISMATCH`, `E_DTYPE`, `E_EMPTY_INPUT`, `E_NON_FINITE`,
  *   `E_INVALID_OPTION` (index out of range or repeated, bad weights or options)
  * @example
  * ```ts
