@@ -1,4 +1,4 @@
-import { registerFastKernels } from '@resprune/linalg';
+import { registerFastKernels, registerKernels } from '@resprune/linalg';
 
 /**
  * Puts the WebAssembly SIMD greedy (two worker threads where available) behind the selector's
@@ -7,6 +7,9 @@ import { registerFastKernels } from '@resprune/linalg';
  * Returns whether the fast path is active.
  */
 export async function useFastKernels(): Promise<boolean> {
+  // The plain kernels first: the fast greedy hands the forced-order mode (the energy curve of a
+  // peer method's picks) back to the kernel it replaced.
+  registerKernels();
   try {
     await registerFastKernels();
     return true;

@@ -11,7 +11,8 @@ import { type CliIO, parseChoice, parseNumber, reportError, usageError } from '.
 
 const HELP = (): string => `Usage: resprune select --visual V.npy [--text T.npy] (--keep K | --ratio R | --energy E) [options]
 
-Selects visual tokens with ResPrune (method.md §2) from .npy files (float16/32/64, C order).
+Selects visual tokens with ResPrune (method.md §2), or a peer method (--method), from .npy files
+(float16/32/64, C order).
   --visual V.npy        visual tokens [N, d]
   --text T.npy          text vectors [M, d] (optional; without it, no text conditioning)
   --keep K              keep K tokens (K >= N keeps all)
