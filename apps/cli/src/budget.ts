@@ -17,3 +17,16 @@ export function budgetFromFlags(values: { keep?: string | undefined; ratio?: str
   if (ratio !== undefined) return { ratio };
   return { energy: energy! };
 }
+
+/** The parseArgs options of a budget: exactly one of them must be given ({@link budgetFromFlags}). */
+export const BUDGET_FLAGS = {
+  keep: { type: 'string' },
+  ratio: { type: 'string' },
+  energy: { type: 'string' },
+} as const;
+
+/** Bounds of an energy budget. */
+export const ENERGY_BOUND_FLAGS = {
+  'min-keep': { type: 'string' },
+  'max-keep': { type: 'string' },
+} as const;

@@ -77,3 +77,9 @@ export function progressBar(io: CliIO, label: string): (fraction: number, messag
     }
   };
 }
+
+/** The parseArgs options every command has. */
+export const OUTPUT_FLAGS = {
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;

@@ -4,7 +4,8 @@ import { writeNpy } from '@resprune/npy';
 import type { BudgetPolicy } from '@resprune/backbones';
 import { loadPipeline, type GenerateRequest, type GenerateResult, type LoadProgress, type NewlineRule, type PruneBudget } from '@resprune/pipeline';
 import { useBackend, type BackendRequest } from '@resprune/tfjs-backends';
-import { type CliIO, parseChoice, parseNumber, reportError, usageError } from '../io.js';
+import { BUDGET_FLAGS, ENERGY_BOUND_FLAGS } from '../budget.js';
+import { type CliIO, OUTPUT_FLAGS, parseChoice, parseNumber, reportError, usageError } from '../io.js';
 
 const HELP = `Usage: resprune generate --model DIR --image FILE --prompt TEXT [budget] [options]
 
@@ -129,11 +130,8 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
         model: { type: 'string' },
         image: { type: 'string' },
         prompt: { type: 'string' },
-        keep: { type: 'string' },
-        ratio: { type: 'string' },
-        energy: { type: 'string' },
-        'min-keep': { type: 'string' },
-        'max-keep': { type: 'string' },
+        ...BUDGET_FLAGS,
+        ...ENERGY_BOUND_FLAGS,
         method: { type: 'string' },
         alpha: { type: 'string' },
         newlines: { type: 'string' },
@@ -145,8 +143,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
         seed: { type: 'string' },
         'dump-logits': { type: 'string' },
         backend: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
+        ...OUTPUT_FLAGS,
       },
     });
     if (values.help) {

@@ -4,11 +4,11 @@ import { parseArgs } from 'node:util';
 import { useBackend, type BackendRequest } from '@resprune/tfjs-backends';
 import { selectWith, type SelectOptions } from '@resprune/selector';
 import { asciiGrid, decodeImage, loadMobileNetV2, renderOverlay } from '@resprune/image-features';
-import { budgetFromFlags } from '../budget.js';
+import { BUDGET_FLAGS, budgetFromFlags } from '../budget.js';
 import { useFastKernels } from '../fast-kernels.js';
 import { METHOD_FLAGS, methodFromFlags, methodHelp } from '../method-flags.js';
 import { readMatrixNpy } from '../matrix-file.js';
-import { type CliIO, parseChoice, parseNumber, progressBar, reportError, usageError } from '../io.js';
+import { type CliIO, OUTPUT_FLAGS, parseChoice, parseNumber, progressBar, reportError, usageError } from '../io.js';
 
 const HELP = (): string => `Usage: resprune image PHOTO (--keep K | --ratio R | --energy E) [options]
 
@@ -33,9 +33,7 @@ export async function imageCommand(argv: string[], io: CliIO): Promise<number> {
       strict: true,
       allowPositionals: true,
       options: {
-        keep: { type: 'string' },
-        ratio: { type: 'string' },
-        energy: { type: 'string' },
+        ...BUDGET_FLAGS,
         text: { type: 'string' },
         alpha: { type: 'string' },
         normalize: { type: 'string' },
@@ -43,8 +41,7 @@ export async function imageCommand(argv: string[], io: CliIO): Promise<number> {
         tokens: { type: 'string' },
         backend: { type: 'string' },
         ...METHOD_FLAGS,
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
+        ...OUTPUT_FLAGS,
       },
     });
     if (values.help) {

@@ -3,11 +3,11 @@ import { useBackend, type BackendRequest } from '@resprune/tfjs-backends';
 import { mergeSelections } from '@resprune/backbones';
 import { selectWith, type SelectionResult, type SelectOptions } from '@resprune/selector';
 import { finishBackboneSelection, prepareBackboneSelection } from './layout.js';
-import { budgetFromFlags } from '../budget.js';
+import { BUDGET_FLAGS, budgetFromFlags, ENERGY_BOUND_FLAGS } from '../budget.js';
 import { useFastKernels } from '../fast-kernels.js';
 import { METHOD_FLAGS, methodFromFlags, methodHelp } from '../method-flags.js';
 import { readMatrixNpy } from '../matrix-file.js';
-import { type CliIO, parseChoice, parseNumber, reportError, usageError } from '../io.js';
+import { type CliIO, OUTPUT_FLAGS, parseChoice, parseNumber, reportError, usageError } from '../io.js';
 
 const HELP = (): string => `Usage: resprune select --visual V.npy [--text T.npy] (--keep K | --ratio R | --energy E) [options]
 
@@ -47,11 +47,8 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
       options: {
         visual: { type: 'string' },
         text: { type: 'string' },
-        keep: { type: 'string' },
-        ratio: { type: 'string' },
-        energy: { type: 'string' },
-        'min-keep': { type: 'string' },
-        'max-keep': { type: 'string' },
+        ...BUDGET_FLAGS,
+        ...ENERGY_BOUND_FLAGS,
         alpha: { type: 'string' },
         normalize: { type: 'string' },
         'rank-tolerance': { type: 'string' },
@@ -64,8 +61,7 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
         newlines: { type: 'string' },
         'min-tokens': { type: 'string' },
         ...METHOD_FLAGS,
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
+        ...OUTPUT_FLAGS,
       },
     });
     if (values.help) {
