@@ -2,23 +2,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '@resprune/npy';
+import { seededRandom } from '@resprune/test-backends';
 import { runCli, tempDir, type CliRun } from './cli-helpers.js';
 
 let dir = '';
 const path = (name: string): string => join(dir, name);
 
-/** Deterministic pseudo-random matrix (mulberry32), so the test needs no fixture files. */
+/** Deterministic pseudo-random matrix, so the test needs no fixture files. */
 function randomMatrix(rows: number, cols: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(rows * cols);
-  for (let i = 0; i < out.length; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  }
-  return out;
+  const next = seededRandom(seed);
+  return Float32Array.from({ length: rows * cols }, () => next() - 0.5);
 }
 
 function expectBadInput(run: CliRun, pattern: RegExp): void {

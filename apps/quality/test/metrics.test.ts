@@ -8,18 +8,8 @@ import type { PhotoTokens } from '../src/features.js';
 import { headClassDirection, klDivergence, TokenSpace } from '../src/metrics.js';
 import { barChart, lineCharts, svgToPng } from '../src/svg.js';
 import { markdown } from '../src/report.js';
+import { seededRandom as rng } from '@resprune/test-backends';
 
-/** mulberry32 floats in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Non-negative "ReLU6-like" tokens with a few shared directions, as a CNN's features. */
 function tokens(n: number, d: number, seed: number): Float32Array {

@@ -4,17 +4,10 @@
  * columns √w_i·x_i with the spec's rank-exhaustion fill, and a seeded RNG.
  */
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 floats in [0, 1), shared by every package's tests. */
+import { seededRandom as rng } from '@resprune/test-backends';
+
+export { rng };
 
 /** Standard normal samples (Box–Muller). */
 export function gaussian(rand: () => number): () => number {

@@ -61,3 +61,18 @@ export function sharedPath(...parts: string[]): string {
 export const SHARED_PHOTOS = [
   'astronaut.png', 'chelsea.png', 'coffee.png', 'dog.jpg', 'horses.jpg', 'kite.jpg', 'person.jpg', 'rocket.jpg',
 ] as const;
+
+/**
+ * mulberry32: a small seeded PRNG returning floats in [0, 1). Tests share this one so that
+ * fixtures built from a seed are the same in every package.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
