@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
-import type { ErrorCode } from '@resprune/errors';
+
+/** Typed-error assertions shared by every package's tests. */
+export { expectError, expectRejection } from '@resprune/test-backends';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -25,26 +26,3 @@ export function makeNpy(header: string, data: Uint8Array = new Uint8Array(0), ma
   return out;
 }
 
-/** Asserts that `fn` throws a ResPruneError with `code` whose message matches `message`. */
-export function expectError(fn: () => unknown, code: ErrorCode, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, 'expected an error').toBeInstanceOf(Error);
-  expect(thrown).toMatchObject({ name: 'ResPruneError', code });
-  expect((thrown as Error).message).toMatch(message);
-}
-
-/** Async variant of {@link expectError}. */
-export async function expectRejection(p: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<void> {
-  const thrown = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(thrown, 'expected a rejection').toBeInstanceOf(Error);
-  expect(thrown).toMatchObject({ name: 'ResPruneError', code });
-  expect((thrown as Error).message).toMatch(message);
-}

@@ -76,3 +76,29 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Asserts that `fn` throws a ResPruneError with `code` whose message matches `message`. */
+export function expectError(fn: () => unknown, code: string, message: RegExp): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  expectResPruneError(thrown, code, message, 'expected an error');
+}
+
+/** Async variant of {@link expectError}: `p` must reject with such an error. */
+export async function expectRejection(p: Promise<unknown>, code: string, message: RegExp): Promise<void> {
+  const thrown = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expectResPruneError(thrown, code, message, 'expected a rejection');
+}
+
+function expectResPruneError(thrown: unknown, code: string, message: RegExp, what: string): void {
+  expect(thrown, what).toBeInstanceOf(Error);
+  expect(thrown).toMatchObject({ name: 'ResPruneError', code });
+  expect((thrown as Error).message).toMatch(message);
+}
