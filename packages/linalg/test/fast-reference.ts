@@ -1,3 +1,5 @@
+import { seededRandom as rng } from '@resprune/test-backends';
+
 /**
  * An independent float64 reference of the ResPrune greedy for the fast-path tests: explicit
  * residual vectors updated by modified Gram–Schmidt (no incremental Cholesky, no Gram rows), so it
@@ -122,17 +124,8 @@ export function referenceSelect(visual: Float32Array, n: number, d: number, o: R
   return res;
 }
 
-/** Seeded uniform numbers in [0, 1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform numbers in [0, 1) (mulberry32, shared with the other packages' tests). */
+export { rng };
 
 /** Seeded standard normal numbers. */
 export function gaussian(seed: number): () => number {
