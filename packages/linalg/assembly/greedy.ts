@@ -65,6 +65,9 @@ const B_COUNT: usize = 512;
 const B_GEN: usize = 576;
 const B_ABORT: usize = 640;
 const B_WAITERS: usize = 704;
+const B_CHUNK: usize = 768; // two i32 work counters (768, 832), one per pass parity
+/** Tokens per unit of work handed out in a greedy pass (a multiple of 8). */
+const CHUNK = 32;
 const SPINS: i32 = 20000;
 /** First free byte after the module's static data (the control block goes at or after it). */
 export function heapBase(): usize {
@@ -87,6 +90,7 @@ let X: usize = 0;
 let W: usize = 0;
 let E0: usize = 0;
 let C: usize = 0;
+let CS: usize = 0; // bytes per row of C (see cRowBytes)
 let CACHE: usize = 0;
 let RED: usize = 0;
 let lo: i32 = 0;
@@ -99,6 +103,7 @@ let pSlotRed: usize = 0; // i32[R]: picks already subtracted from the cached row
 let pPicks: usize = 0; // i32[K]
 let pBeta: usize = 0; // f64[K]
 let pTmp: usize = 0; // f64[K]
+let pCoef: usize = 0; // f64[K * MAX_BATCH]: C[q, c_b] of the rows of a pass (reduceRows)
 let pR64: usize = 0; // f64[stride]
 let pR32: usize = 0; // f32[stride]
 let pMu: usize = 0; // f32[stride]
@@ -122,6 +127,15 @@ let pCandScore: usize = 0; // f64[MAX_BATCH]
 }
 @inline function align64(p: usize): usize {
   return (p + 63) & ~(<usize>63);
+}
+
+/**
+ * Bytes per row of the coefficient matrix C [K, N] f64: N rounded up to whole cache lines, and to
+ * an odd number of them, so that one cache line from each of many consecutive rows (what
+ * reduceRows reads for a block of tokens) spreads over every cache set instead of a few.
+ */
+function cRowBytes(n: usize): usize {
+  return (((n + 7) >> 3) | 1) << 6;
 }
 
 /**
@@ -154,7 +168,7 @@ export function layout(c: usize): f64 {
   sf(S_TDOT, <f64>p);
   p = align64(p + m * n * 8);
   sf(S_C, <f64>p);
-  p = align64(p + k * n * 8);
+  p = align64(p + k * cRowBytes(n));
   sf(S_CACHE_PTR, <f64>p);
   p = align64(p + r * n * 8);
   sf(S_ORDER, <f64>p);
@@ -168,7 +182,7 @@ export function layout(c: usize): f64 {
   sf(S_RED, <f64>p);
   p = align64(p + 2 * t * 64);
   const priv =
-    align64(n) + align64(n * 4) + 2 * align64(r * 4) + align64(k * 4) + 2 * align64(k * 8) +
+    align64(n) + align64(n * 4) + 2 * align64(r * 4) + align64(k * 4) + 2 * align64(k * 8) + align64(k * MAX_BATCH * 8) +
     align64(stride * 8) + 2 * align64(stride * 4) + align64(m * 8) + 4 * align64(MAX_BATCH * 8);
   sf(S_PRIV, <f64>p);
   sf(S_PRIV_STRIDE, <f64>priv);
@@ -665,16 +679,16 @@ function recomputeResidual(j: i32, t: i32): f64 {
     for (let q = 0; q < t; q++) {
       let y: f64 = 0;
       if (pass == 0) {
-        y = load<f64>(C + (<usize>q * nn + <usize>j) * 8);
+        y = load<f64>(C + <usize>q * CS + (<usize>j << 3));
         store<f64>(pTmp + (<usize>q << 3), y);
       } else {
         const xp = X + <usize>load<i32>(pPicks + (<usize>q << 2)) * rowBytes;
         for (let k = 0; k < d; k++) y += <f64>load<f32>(xp + (<usize>k << 2)) * load<f64>(pR64 + (<usize>k << 3));
         // forward solve L h = y, L[s][q] = C[q, p_s]
         for (let s = 0; s < q; s++) {
-          y -= load<f64>(C + (<usize>s * nn + <usize>load<i32>(pPicks + (<usize>q << 2))) * 8) * load<f64>(pTmp + (<usize>s << 3));
+          y -= load<f64>(C + <usize>s * CS + (<usize>load<i32>(pPicks + (<usize>q << 2)) << 3)) * load<f64>(pTmp + (<usize>s << 3));
         }
-        y /= load<f64>(C + (<usize>q * nn + <usize>load<i32>(pPicks + (<usize>q << 2))) * 8);
+        y /= load<f64>(C + <usize>q * CS + (<usize>load<i32>(pPicks + (<usize>q << 2)) << 3));
         store<f64>(pTmp + (<usize>q << 3), y);
       }
     }
@@ -682,9 +696,9 @@ function recomputeResidual(j: i32, t: i32): f64 {
     for (let q = t - 1; q >= 0; q--) {
       let b = load<f64>(pTmp + (<usize>q << 3));
       for (let s = q + 1; s < t; s++) {
-        b -= load<f64>(C + (<usize>q * nn + <usize>load<i32>(pPicks + (<usize>s << 2))) * 8) * load<f64>(pBeta + (<usize>s << 3));
+        b -= load<f64>(C + <usize>q * CS + (<usize>load<i32>(pPicks + (<usize>s << 2)) << 3)) * load<f64>(pBeta + (<usize>s << 3));
       }
-      b /= load<f64>(C + (<usize>q * nn + <usize>load<i32>(pPicks + (<usize>q << 2))) * 8);
+      b /= load<f64>(C + <usize>q * CS + (<usize>load<i32>(pPicks + (<usize>q << 2)) << 3));
       store<f64>(pBeta + (<usize>q << 3), b);
     }
     for (let q = 0; q < t; q++) {
@@ -706,48 +720,159 @@ function recomputeResidual(j: i32, t: i32): f64 {
   return e;
 }
 
+/** Fills the coefficient table C[q, c_b] ([t, width], zero padded) for reduceRows. */
+function buildCoef(cnt: i32, t: i32): void {
+  const width = (cnt + 1) & ~1;
+  const cstep = <usize>width << 3;
+  for (let q = 0; q < t; q++) {
+    const Cq = C + <usize>q * CS;
+    const dst = pCoef + <usize>q * cstep;
+    for (let b = 0; b < cnt; b++) store<f64>(dst + (<usize>b << 3), load<f64>(Cq + (<usize>load<i32>(pCandTok + (<usize>b << 2)) << 3)));
+    if (width > cnt) store<f64>(dst + (<usize>cnt << 3), 0.0);
+  }
+}
+
 /**
- * Subtracts the picks made so far from the Gram rows just computed (own tokens):
+ * Subtracts the picks made so far from the Gram rows just computed, for the tokens [lo, hi):
  * row_b[i] -= C[q, c_b] C[q, i] for q < t, in q order, exactly as applyPick would later. Done
- * once per pass, so C is read once per pass instead of once per pick.
+ * once per pass, so C is read once per pass instead of once per pick. Needs buildCoef first.
+ *
+ * This is a small matrix product (rows × t) · (t × tokens), blocked so that it runs from
+ * registers: two rows × eight tokens (eight f64x2 accumulators, one cache line of each C row per
+ * q) stay in registers over the whole q loop. Every element still sees the subtractions one at a
+ * time in q order (multiply, then subtract; never fused), so the result is bit-identical to the
+ * row-by-row loop in applyPick.
  */
 function reduceRows(cnt: i32, t: i32): void {
-  const nn = <usize>N;
-  for (let q = 0; q < t; q++) {
-    const Cq = C + <usize>q * nn * 8;
-    for (let b = 0; b < cnt; b++) {
-      const tok = load<i32>(pCandTok + (<usize>b << 2));
-      const cs = load<f64>(Cq + (<usize>tok << 3));
-      if (cs == 0) continue;
-      const row = <usize>load<u32>(pOutPtr + (<usize>b << 2));
-      const v = f64x2.splat(cs);
-      let i = lo;
-      for (; i + 2 <= hi; i += 2) {
-        const o = <usize>i << 3;
-        v128.store(row + o, f64x2.sub(v128.load(row + o), f64x2.mul(v, v128.load(Cq + o))));
-      }
-      for (; i < hi; i++) {
-        const o = <usize>i << 3;
-        store<f64>(row + o, load<f64>(row + o) - cs * load<f64>(Cq + o));
+  const rowStride = CS;
+  const cstep = <usize>((cnt + 1) & ~1) << 3;
+  const cend = pCoef + <usize>t * cstep;
+  // blocks of eight tokens (one cache line of each C row), every row of the pass on each block,
+  // so each C row is read from memory once per pass
+  let i = lo;
+  for (; i + 8 <= hi; i += 8) {
+    const o = <usize>i << 3;
+    for (let b = 0; b < cnt; b += 2) {
+      const r0 = <usize>load<u32>(pOutPtr + (<usize>b << 2)) + o;
+      if (b + 1 < cnt) {
+        const r1 = <usize>load<u32>(pOutPtr + (<usize>(b + 1) << 2)) + o;
+        let a0 = v128.load(r0), a1 = v128.load(r0, 16), a2 = v128.load(r0, 32), a3 = v128.load(r0, 48);
+        let b0 = v128.load(r1), b1 = v128.load(r1, 16), b2 = v128.load(r1, 32), b3 = v128.load(r1, 48);
+        let cq = C + o;
+        for (let cf = pCoef + (<usize>b << 3); cf < cend; cf += cstep) {
+          const k0 = v128.load64_splat(cf);
+          const k1 = v128.load64_splat(cf, 8);
+          let c = v128.load(cq);
+          a0 = f64x2.sub(a0, f64x2.mul(k0, c));
+          b0 = f64x2.sub(b0, f64x2.mul(k1, c));
+          c = v128.load(cq, 16);
+          a1 = f64x2.sub(a1, f64x2.mul(k0, c));
+          b1 = f64x2.sub(b1, f64x2.mul(k1, c));
+          c = v128.load(cq, 32);
+          a2 = f64x2.sub(a2, f64x2.mul(k0, c));
+          b2 = f64x2.sub(b2, f64x2.mul(k1, c));
+          c = v128.load(cq, 48);
+          a3 = f64x2.sub(a3, f64x2.mul(k0, c));
+          b3 = f64x2.sub(b3, f64x2.mul(k1, c));
+          cq += rowStride;
+        }
+        v128.store(r0, a0);
+        v128.store(r0, a1, 16);
+        v128.store(r0, a2, 32);
+        v128.store(r0, a3, 48);
+        v128.store(r1, b0);
+        v128.store(r1, b1, 16);
+        v128.store(r1, b2, 32);
+        v128.store(r1, b3, 48);
+      } else {
+        let a0 = v128.load(r0), a1 = v128.load(r0, 16), a2 = v128.load(r0, 32), a3 = v128.load(r0, 48);
+        let cq = C + o;
+        for (let cf = pCoef + (<usize>b << 3); cf < cend; cf += cstep) {
+          const k0 = v128.load64_splat(cf);
+          a0 = f64x2.sub(a0, f64x2.mul(k0, v128.load(cq)));
+          a1 = f64x2.sub(a1, f64x2.mul(k0, v128.load(cq, 16)));
+          a2 = f64x2.sub(a2, f64x2.mul(k0, v128.load(cq, 32)));
+          a3 = f64x2.sub(a3, f64x2.mul(k0, v128.load(cq, 48)));
+          cq += rowStride;
+        }
+        v128.store(r0, a0);
+        v128.store(r0, a1, 16);
+        v128.store(r0, a2, 32);
+        v128.store(r0, a3, 48);
       }
     }
   }
-  for (let b = 0; b < cnt; b++) {
-    const tok = load<i32>(pCandTok + (<usize>b << 2));
+  // tokens left over (fewer than eight), one at a time, same order
+  for (; i < hi; i++) {
+    const o = <usize>i << 3;
+    for (let b = 0; b < cnt; b++) {
+      const r = <usize>load<u32>(pOutPtr + (<usize>b << 2)) + o;
+      let x = load<f64>(r);
+      let cq = C + o;
+      for (let cf = pCoef + (<usize>b << 3); cf < cend; cf += cstep) {
+        x -= load<f64>(cf) * load<f64>(cq);
+        cq += rowStride;
+      }
+      store<f64>(r, x);
+    }
+  }
+}
+
+let passNo: i32 = 0;
+
+/**
+ * One pass of the greedy over X: the `cnt` Gram rows planned by planPass, for every token, with
+ * the picks so far subtracted (reduceRows). The tokens are handed out in chunks of CHUNK from a
+ * shared counter, so a thread that runs slower (another process took its core) gets fewer chunks
+ * instead of holding everyone up at the next barrier. Every Gram entry is computed by the same
+ * kernels in the same order whichever thread takes its chunk, so results do not depend on the
+ * split. Ends with a barrier (the rows are complete for every token). Returns false on abort.
+ */
+function gramPass(cnt: i32, t: i32): bool {
+  const ownLo = lo;
+  const ownHi = hi;
+  const nch = (N + CHUNK - 1) / CHUNK;
+  buildCoef(cnt, t);
+  if (ASC_FEATURE_THREADS && nthreads > 1) {
+    const counter = ctl + B_CHUNK + (<usize>(passNo & 1) << 6);
+    // the other counter was last used by the pass before this one, which every thread has left
+    if (tid == 0) atomic.store<i32>(ctl + B_CHUNK + (<usize>((passNo + 1) & 1) << 6), 0);
+    while (true) {
+      const c = atomic.add<i32>(counter, 1);
+      if (c >= nch) break;
+      lo = c * CHUNK;
+      hi = min(lo + CHUNK, N);
+      dotRows(cnt);
+      reduceRows(cnt, t);
+    }
+  } else {
+    for (let c = 0; c < nch; c++) {
+      lo = c * CHUNK;
+      hi = min(lo + CHUNK, N);
+      dotRows(cnt);
+      reduceRows(cnt, t);
+    }
+  }
+  lo = ownLo;
+  hi = ownHi;
+  passNo++;
+  for (let c = 0; c < cnt; c++) {
+    const tok = load<i32>(pCandTok + (<usize>c << 2));
     store<i32>(pSlotRed + (<usize>load<i32>(pSlotOf + (<usize>tok << 2)) << 2), t);
   }
+  return barrier();
 }
 
 /** One pick: C[t, i] for own rows from the Gram row (already in Ct), energies downdated into En. */
 function applyPick(t: i32, j: i32, sqrtEj: f64, Ecur: usize, En: usize, fromGram: bool, from: i32): void {
   const nn = <usize>N;
-  const Ct = C + <usize>t * nn * 8;
+  const Ct = C + <usize>t * CS;
   if (fromGram) {
     // Ct[i] -= C[s, j] C[s, i] for the picks s in [from, t) not yet subtracted, two tokens per f64x2
     for (let s = from; s < t; s++) {
-      const cs = load<f64>(C + (<usize>s * nn + <usize>j) * 8);
+      const cs = load<f64>(C + <usize>s * CS + (<usize>j << 3));
       if (cs == 0) continue;
-      const Cs = C + <usize>s * nn * 8;
+      const Cs = C + <usize>s * CS;
       const v = f64x2.splat(cs);
       let i = lo;
       for (; i + 2 <= hi; i += 2) {
@@ -808,6 +933,7 @@ export function run(c: usize, t: i32): i32 {
   ctl = c;
   tid = t;
   passed = 0;
+  passNo = 0;
   nthreads = gi(S_THREADS);
   canWait = tid != 0 || gi(S_MAIN_CAN_WAIT) != 0;
   N = gi(S_N);
@@ -817,6 +943,7 @@ export function run(c: usize, t: i32): i32 {
   W = gp(S_W);
   E0 = gp(S_E0);
   C = gp(S_C);
+  CS = cRowBytes(<usize>N);
   CACHE = gp(S_CACHE_PTR);
   RED = gp(S_RED);
   const K = gi(S_K);
@@ -846,6 +973,8 @@ export function run(c: usize, t: i32): i32 {
   p += align64(k * 8);
   pTmp = p;
   p += align64(k * 8);
+  pCoef = p;
+  p += align64(k * MAX_BATCH * 8);
   pR64 = p;
   p += align64(stride * 8);
   pR32 = p;
@@ -865,6 +994,11 @@ export function run(c: usize, t: i32): i32 {
   for (let i = 0; i < N; i++) store<i32>(pSlotOf + (<usize>i << 2), -1);
   for (let q = 0; q < cap; q++) store<i32>(pSlotTok + (<usize>q << 2), -1);
 
+  if (ASC_FEATURE_THREADS && tid == 0 && nthreads > 1) {
+    // work counters of the greedy passes; nobody reaches a pass before the barrier below
+    atomic.store<i32>(ctl + B_CHUNK, 0);
+    atomic.store<i32>(ctl + B_CHUNK + 64, 0);
+  }
   phaseNorms();
   if (!barrier()) return 1;
   // non-finite input: refuse; entries so large (or small) that float32 squares overflow (or
@@ -920,7 +1054,7 @@ export function run(c: usize, t: i32): i32 {
     let Ej = load<f64>(Ecur + (<usize>j << 3));
     const slot = load<i32>(pSlotOf + (<usize>j << 2));
     const nn = <usize>N;
-    const Ct = C + <usize>s * nn * 8;
+    const Ct = C + <usize>s * CS;
     let fromGram = true;
     let from = 0;
     if (s > 0 && Ej < guard * load<f64>(E0 + (<usize>j << 3))) {
@@ -954,8 +1088,7 @@ export function run(c: usize, t: i32): i32 {
         }
         lastPass = s;
         const cnt = planPass(j, Ecur, min(curBatch, K - s), cap); // never more rows than picks left
-        dotRows(cnt);
-        reduceRows(cnt, s);
+        if (!gramPass(cnt, s)) return 1;
         passes++;
         rows += cnt;
         sl = load<i32>(pSlotOf + (<usize>j << 2));
