@@ -4,19 +4,22 @@
  * one run on the same float32 inputs, next to a NumPy implementation of the same greedy and the
  * CDPruner / DivPrune references (Python; PyTorch when available).
  *
- *   node apps/benchmark/dist/main.js [--suite peers,foundation,scaling] [--repeat 5] [--threads 2]
+ *   node apps/benchmark/dist/main.js [--suite peers,foundation,scaling] [--repeat 5] [--rounds 3] [--threads 2]
  *        [--backends fast,fast-1t,tfjs-cpu,tfjs-wasm,tfjs-cpu+fast-kernel,tfjs-wasm+fast-kernel]
  *        [--python PATH | --no-python] [--out report.md] [--svg scaling.svg] [--json results.json] [--quick]
  *   node apps/benchmark/dist/main.js --merge run1.json,run2.json --out report.md --svg scaling.svg
  *
- * Runs taken at different times merge cell by cell (best time), which tames a shared, noisy machine.
+ * The peers suite alternates the implementations in `--rounds` rounds of `--repeat` runs each
+ * (ours, then the Python references, then ours again, …), so a machine whose speed drifts during
+ * the run (a shared host) slows both sides alike; each cell is the best of all its runs. Runs taken
+ * at different times can also be merged cell by cell (best time).
  */
 import { execSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { createFastEngine } from '@resprune/linalg';
-import { meanPairwiseCosine, syntheticTokens } from './data.js';
+import { meanPairwiseCosine, syntheticTokens } from '@resprune/synthetic-tokens';
 import { findPython, runPeers, type PeerResult } from './peers.js';
 import { fastRunner, firstDifference, sameSet, tfjsRunner, time, type Problem, type Runner, type Timing } from './runners.js';
 import { merge, renderMarkdown, type Cell, type PeerRow, type Results } from './report.js';
@@ -25,6 +28,7 @@ import { scalingSvg } from './scaling.js';
 interface Args {
   suites: string[];
   repeat: number;
+  rounds: number;
   threads: number;
   backends: string[];
   python: string | undefined;
@@ -39,7 +43,7 @@ interface Args {
 const ALL_BACKENDS = ['fast', 'fast-1t', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-cpu+fast-kernel', 'tfjs-wasm+fast-kernel'];
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { suites: ['peers', 'foundation'], repeat: 5, threads: 2, backends: ALL_BACKENDS, python: undefined, noPython: false, out: undefined, svg: undefined, json: undefined, quick: false, merge: [] };
+  const a: Args = { suites: ['peers', 'foundation'], repeat: 5, rounds: 3, threads: 2, backends: ALL_BACKENDS, python: undefined, noPython: false, out: undefined, svg: undefined, json: undefined, quick: false, merge: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const next = (): string => {
@@ -49,6 +53,7 @@ function parseArgs(argv: string[]): Args {
     };
     if (arg === '--suite') a.suites = next().split(',');
     else if (arg === '--repeat') a.repeat = Number(next());
+    else if (arg === '--rounds') a.rounds = Number(next());
     else if (arg === '--threads') a.threads = Number(next());
     else if (arg === '--backends') a.backends = next().split(',');
     else if (arg === '--python') a.python = next();
@@ -59,11 +64,12 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--merge') a.merge = next().split(',');
     else if (arg === '--quick') a.quick = true;
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: resprune-bench [--suite peers,foundation,scaling] [--repeat R] [--threads T] [--backends list] [--python PATH|--no-python] [--out FILE.md] [--svg FILE.svg] [--json FILE.json] [--quick] | --merge a.json,b.json [--out] [--svg]');
+      console.log('usage: resprune-bench [--suite peers,foundation,scaling] [--repeat R] [--rounds R] [--threads T] [--backends list] [--python PATH|--no-python] [--out FILE.md] [--svg FILE.svg] [--json FILE.json] [--quick] | --merge a.json,b.json [--out] [--svg]');
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
   if (!Number.isInteger(a.repeat) || a.repeat < 1) throw new Error('--repeat must be an integer ≥ 1');
+  if (!Number.isInteger(a.rounds) || a.rounds < 1) throw new Error('--rounds must be an integer ≥ 1');
   if (!Number.isInteger(a.threads) || a.threads < 1) throw new Error('--threads must be an integer ≥ 1');
   for (const b of a.backends) if (!ALL_BACKENDS.includes(b)) throw new Error(`unknown backend ${b}; known: ${ALL_BACKENDS.join(', ')}`);
   return a;
@@ -93,6 +99,24 @@ const log = (s: string): void => {
 
 function problem(n: number, d: number, k: number, seed: number): Problem {
   return { visual: syntheticTokens(n, d, seed), text: syntheticTokens(8, d, seed + 1000, 24), n, d, k };
+}
+
+/** One timing from several rounds of the same runner: best of all runs, runs in order. */
+function bestOfRounds(rounds: Timing[]): Timing {
+  const runs = rounds.flatMap((t) => t.runs);
+  const last = rounds.at(-1)!;
+  return { ...last, ms: Math.min(...runs), runs };
+}
+
+/** One peer result from several rounds: per method, best of all runs, runs in order. */
+function mergePeerRounds(rounds: PeerResult[]): PeerResult {
+  const last = rounds.at(-1)!;
+  const methods: PeerResult['methods'] = {};
+  for (const name of Object.keys(last.methods)) {
+    const runs = rounds.flatMap((r) => r.methods[name]?.runs ?? []);
+    methods[name] = { ...last.methods[name]!, ms: Math.min(...runs), runs };
+  }
+  return { ...last, methods };
 }
 
 function cell(t: Timing): Cell {
@@ -145,6 +169,7 @@ async function main(): Promise<void> {
     command: `node apps/benchmark/dist/main.js ${process.argv.slice(2).join(' ')}`.trim(),
     notes: py.notes,
     threads: engine.threads,
+    rounds: args.rounds,
   };
 
   // ---- the issue's three shapes against CDPruner and DivPrune -----------------------------------
@@ -156,13 +181,21 @@ async function main(): Promise<void> {
     for (const [n, d, k, target] of shapes as Array<[number, number, number, number]>) {
       const p = problem(n, d, k, 7);
       log(`peers: N=${n} d=${d} K=${k} (mean pairwise cosine ${meanPairwiseCosine(p.visual, n, d).toFixed(2)})`);
-      const fast = await time(fastRunner('fast', engine), p, args.repeat);
-      const one = await time(fastRunner('fast-1t', single), p, args.repeat);
+      // rounds: ours, then the references, again and again, so drift in machine speed hits both
+      const fastRounds: Timing[] = [];
+      const oneRounds: Timing[] = [];
+      const peerRounds: PeerResult[] = [];
+      const python = torch ? py.torch : py.numpy;
+      for (let round = 0; round < args.rounds; round++) {
+        fastRounds.push(await time(fastRunner('fast', engine), p, args.repeat));
+        oneRounds.push(await time(fastRunner('fast-1t', single), p, args.repeat));
+        if (python !== undefined) peerRounds.push(runPeers(python, p.visual, p.text, n, d, k, args.repeat, peerNames, args.threads));
+      }
+      const fast = bestOfRounds(fastRounds);
+      const one = bestOfRounds(oneRounds);
       // CDPruner's selection equals ResPrune with alpha 2 and l2 rows (method.md): check the picks
       const cdp = engine.select(p.visual, n, d, { keep: k, text: p.text, alpha: 2, normalize: 'l2' });
-      let peers: PeerResult | undefined;
-      const python = torch ? py.torch : py.numpy;
-      if (python !== undefined) peers = runPeers(python, p.visual, p.text, n, d, k, args.repeat, peerNames, args.threads);
+      const peers = peerRounds.length === 0 ? undefined : mergePeerRounds(peerRounds);
       const c = peers?.methods[peerNames[0]!];
       const dv = peers?.methods[peerNames[1]!];
       const row: PeerRow = {

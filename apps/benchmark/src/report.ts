@@ -39,6 +39,8 @@ export interface Results {
   command: string;
   notes: string[];
   threads: number;
+  /** Rounds the peers suite alternated ours and the references in (absent in older results: 1). */
+  rounds?: number;
   peers?: PeerRow[];
   grid?: GridRow[];
   scaling?: Series[];
@@ -125,6 +127,9 @@ export function renderMarkdown(r: Results, svgName: string | undefined): string 
     '',
     `Command: \`${r.command}\`. Each cell is the best of its runs (after a warm-up), in milliseconds, from the input in JavaScript (or NumPy) memory to the pick indices.`,
     '',
+    ...(r.peers !== undefined && (r.rounds ?? 1) > 1
+      ? [`The peers table alternates ResPrune and the Python references in ${r.rounds} rounds (ours, then theirs, then ours again…), so a change in machine speed during the run reaches both sides; its cells are the best of all rounds' runs.`, '']
+      : []),
     ...r.notes.map((n) => `Note: ${n}`),
     '',
   );

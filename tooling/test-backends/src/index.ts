@@ -63,19 +63,11 @@ export const SHARED_PHOTOS = [
 ] as const;
 
 /**
- * mulberry32: a small seeded PRNG returning floats in [0, 1). Tests share this one so that
- * fixtures built from a seed are the same in every package.
+ * mulberry32: a small seeded PRNG returning floats in [0, 1). Tests share this one (it is the
+ * benchmarks' generator, from `@resprune/synthetic-tokens`) so that fixtures built from a seed
+ * are the same in every package.
  */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { uniform as seededRandom } from '@resprune/synthetic-tokens';
 
 /** Asserts that `fn` throws a ResPruneError with `code` whose message matches `message`. */
 export function expectError(fn: () => unknown, code: string, message: RegExp): void {

@@ -1,11 +1,24 @@
 /**
+ * @packageDocumentation
  * Seeded synthetic inputs shaped like projected visual tokens: a shared direction (raw LLaVA
  * tokens share one; mean pairwise cosine ≈ 0.4), a smooth low-rank field over the patch grid
  * (neighbouring patches look alike), per-token gain and isotropic noise. Text vectors are drawn the
  * same way from another seed. No data is downloaded; the same seed gives the same bytes.
  */
 
-/** Seeded uniform numbers in [0, 1) (mulberry32). */
+/**
+ * Seeded uniform numbers in [0, 1) (mulberry32): the same sequence for the same seed on every
+ * JavaScript engine (integer arithmetic only).
+ *
+ * @param seed - any integer (taken modulo 2^32)
+ * @returns a function giving the next number
+ * @example
+ * ```ts
+ * import { uniform } from '@resprune/synthetic-tokens';
+ * const u = uniform(7);
+ * console.log(u(), u());
+ * ```
+ */
 export function uniform(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
@@ -17,7 +30,18 @@ export function uniform(seed: number): () => number {
   };
 }
 
-/** Seeded standard normal numbers (Box–Muller, both outputs used). */
+/**
+ * Seeded standard normal numbers (Box–Muller on {@link uniform}, both outputs used).
+ *
+ * @param seed - any integer
+ * @returns a function giving the next number
+ * @example
+ * ```ts
+ * import { normal } from '@resprune/synthetic-tokens';
+ * const g = normal(7);
+ * console.log(g());
+ * ```
+ */
 export function normal(seed: number): () => number {
   const u = uniform(seed);
   let spare: number | undefined;
@@ -41,6 +65,13 @@ export function normal(seed: number): () => number {
  * @param d - features
  * @param seed - any integer
  * @param rank - dimension of the smooth field
+ * @returns the tokens, `n * d` float32 values
+ * @example
+ * ```ts
+ * import { syntheticTokens } from '@resprune/synthetic-tokens';
+ * const visual = syntheticTokens(576, 4096, 7);       // LLaVA-1.5's shape
+ * const text = syntheticTokens(8, 4096, 1007, 24);    // eight "noun" vectors
+ * ```
  */
 export function syntheticTokens(n: number, d: number, seed: number, rank = 24): Float32Array {
   const g = normal(seed);
@@ -72,7 +103,20 @@ export function syntheticTokens(n: number, d: number, seed: number, rank = 24): 
   return x;
 }
 
-/** Mean pairwise cosine of the first `sample` tokens (to document the inputs). */
+/**
+ * Mean pairwise cosine of the first `sample` tokens (to document the inputs).
+ *
+ * @param x - tokens `[n, d]`, row-major
+ * @param n - tokens
+ * @param d - features
+ * @param sample - how many leading tokens to use
+ * @returns the mean cosine over all pairs of the sample (1 when it has fewer than two tokens)
+ * @example
+ * ```ts
+ * import { meanPairwiseCosine, syntheticTokens } from '@resprune/synthetic-tokens';
+ * console.log(meanPairwiseCosine(syntheticTokens(64, 256, 1), 64, 256)); // about 0.4
+ * ```
+ */
 export function meanPairwiseCosine(x: Float32Array, n: number, d: number, sample = 128): number {
   const m = Math.min(n, sample);
   const norms = new Float64Array(m);
