@@ -49,6 +49,7 @@ describe('resprune generate', () => {
       kept: number[];
       generatedIds: number[];
       text: string;
+      selectionEngine: { kind: string; threads: number };
       report: { policy: string; units: { label: string; candidates: number; kept: number }[]; visualTokensBefore: number; visualTokensAfter: number; sequenceLengthAfter: number; kvCacheBytes: number; kvCacheBytesUnpruned: number; flops: { total: number }; flopsUnpruned: { total: number }; timings: { prefillMs: number; selectionMs: number } };
     };
     expect(out.imageSpan.length).toBe(576);
@@ -68,6 +69,9 @@ describe('resprune generate', () => {
     expect(out.report.sequenceLengthAfter).toBe(out.inputIds.length - 576 + 64);
     expect(out.report.kvCacheBytes).toBeLessThan(out.report.kvCacheBytesUnpruned);
     expect(out.report.timings.prefillMs).toBeGreaterThan(0);
+    // the pipeline runs the greedy on the WebAssembly fast path (threads where there are several cores)
+    expect(['wasm-threads', 'wasm']).toContain(out.selectionEngine.kind);
+    expect(out.selectionEngine.threads).toBeGreaterThanOrEqual(1);
     const arr = readNpy(new Uint8Array(readFileSync(npy)));
     expect(arr.shape).toEqual([out.report.sequenceLengthAfter, 32064]);
     const logits = toFloat32(arr);
@@ -85,6 +89,7 @@ describe('resprune generate', () => {
     expect(r.stdout).toContain('prefill FLOPs');
     expect(r.stdout).toContain('KV cache');
     expect(r.stdout).toContain('decode time');
+    expect(r.stdout).toMatch(/selection time +[\d.]+ ms \(fast engine, WebAssembly SIMD, \d+ threads?\)/);
   });
 
   it('bad input exits 2 with a typed error', () => {

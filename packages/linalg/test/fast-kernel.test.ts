@@ -7,6 +7,7 @@ import {
   registerFastKernels,
   registerKernels,
   residualGreedy,
+  unregisterKernels,
   ResidualGreedy,
   unregisterFastKernels,
   type FastEngine,
@@ -54,6 +55,29 @@ describe(`fast kernels registered for ResidualGreedy [${backend}]`, () => {
       expect(tf.getKernel(ResidualGreedy, backend)?.kernelFunc).toBe(before!.kernelFunc);
     } finally {
       x.dispose();
+    }
+  });
+
+  it('registers the plain kernels itself, so one call is enough (forced order included)', async () => {
+    unregisterFastKernels();
+    unregisterKernels(backend);
+    expect(tf.getKernel(ResidualGreedy, backend)).toBeUndefined();
+    const n = 60;
+    const d = 24;
+    const x = tf.tensor2d(tokens(n, d, 13), [n, d]);
+    try {
+      await registerFastKernels(engine);
+      const fast = residualGreedy(x, undefined, 12);
+      expect(fast.stats.path).toBe('kernel');
+      const curve = energyCurve(x, fast.order);
+      for (let s = 0; s < fast.order.length; s++) expect(Math.abs(curve.energy[s]! - fast.energy[s]!)).toBeLessThan(1e-4);
+      unregisterFastKernels();
+      // the plain kernel it registered underneath comes back
+      expect(tf.getKernel(ResidualGreedy, backend)).toBeDefined();
+      expect(Array.from(residualGreedy(x, undefined, 12).order)).toEqual(Array.from(fast.order));
+    } finally {
+      x.dispose();
+      registerKernels();
     }
   });
 

@@ -92,6 +92,7 @@ export {
 export {
   loadPipeline,
   type LoadPipelineOptions,
+  type SelectionEngineInfo,
   type SamplingOptions,
   type GenerateRequest,
   type GenerationTimings,

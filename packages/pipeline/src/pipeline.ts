@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ResPruneError } from '@resprune/errors';
+import { registerFastKernels, registerKernels, unregisterFastKernels } from '@resprune/linalg';
 import { loadWeights, locateWeights, readJsonFile, type LoadProgress, type TensorNameLayout } from './checkpoint.js';
 import { parseLlavaConfig, type LlavaModelConfig } from './config.js';
 import { kvBytesFor, prefillFlops, type PrefillFlops } from './flops.js';
@@ -34,6 +35,22 @@ export interface LoadPipelineOptions {
    * of the model's embedding table). Pass `() => undefined` to switch text conditioning off.
    */
   readonly textVectors?: (prompt: string, tokenizer: PipelineTokenizer, embedTable: tf.Tensor2D) => tf.Tensor2D | undefined;
+  /**
+   * Run the ResPrune greedy on the fast path: `@resprune/linalg`'s WebAssembly SIMD engine (on worker threads
+   * where the platform allows it) behind the selector's `ResidualGreedy` kernel on the cpu and wasm backends.
+   * Default true. The picks are the plain kernels' (up to float32 near-ties); where the engine cannot start, the
+   * plain kernels stay and {@link LvlmPipeline.selectionEngine} says so. Kernels are registered process-wide (tfjs
+   * keeps one kernel registry), so the last pipeline loaded decides for every pipeline in the process.
+   */
+  readonly fastSelection?: boolean;
+}
+
+/** Which implementation runs the ResPrune greedy in a pipeline. */
+export interface SelectionEngineInfo {
+  /** `wasm-threads`, `wasm` or `js` for the fast engine; `plain` for the tfjs kernels. */
+  readonly kind: 'wasm-threads' | 'wasm' | 'js' | 'plain';
+  /** Threads that share each selection. */
+  readonly threads: number;
 }
 
 /** Sampling settings; omit for greedy decoding. */
@@ -169,6 +186,8 @@ export interface LvlmPipeline {
   readonly weightBytes: number;
   /** Chat template in use. */
   readonly chatTemplate: string;
+  /** What runs the ResPrune greedy (see {@link LoadPipelineOptions.fastSelection}). */
+  readonly selectionEngine: SelectionEngineInfo;
   /**
    * Runs one request.
    * @throws {@link @resprune/errors!ResPruneError} `E_IMAGE_DECODE`, `E_TOKENIZER`, `E_BUDGET`, `E_INVALID_OPTION`, `E_MODEL`
@@ -276,6 +295,24 @@ interface Prepared {
 }
 
 /**
+ * Registers the selector's kernels, then the fast greedy over them when asked; a platform where the fast
+ * engine cannot start keeps the plain kernels.
+ */
+async function prepareSelection(fast: boolean): Promise<SelectionEngineInfo> {
+  registerKernels();
+  if (!fast) {
+    unregisterFastKernels();
+    return { kind: 'plain', threads: 1 };
+  }
+  try {
+    const engine = await registerFastKernels();
+    return { kind: engine.kind, threads: engine.threads };
+  } catch {
+    return { kind: 'plain', threads: 1 };
+  }
+}
+
+/**
  * Loads a LLaVA-1.5 (`llava`) or LLaVA-NeXT (`llava_next`) checkpoint directory as published on the Hugging Face
  * hub: config.json, safetensors weights (single file or sharded with an index), tokenizer.json /
  * tokenizer_config.json with a chat template, preprocessor_config.json. Weights are read shard by shard into
@@ -318,6 +355,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
   const ge = genCfg['eos_token_id'];
   for (const v of Array.isArray(ge) ? ge : [ge]) if (typeof v === 'number') stopIds.add(v);
   if (tok.tokenizer.eosTokenId !== undefined) stopIds.add(tok.tokenizer.eosTokenId);
+  const selectionEngine = await prepareSelection(options.fastSelection ?? true);
   const weights = await loadWeights(files, llavaWeightSpec(config), {
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     fallbacks: llavaFallbacks(config),
@@ -635,6 +673,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
     backbone,
     weightBytes: weights.bytes,
     chatTemplate,
+    selectionEngine,
     generate: async (request) => (await generateBatch([request]))[0]!,
     generateBatch,
     dispose() {

@@ -215,6 +215,29 @@ describe('default selector (@resprune/selector) and text vectors (@resprune/text
   });
 });
 
+describe('fast selection path', () => {
+  it('runs the greedy on the fast engine by default and on the plain kernels when asked, with the same picks', async () => {
+    const req: GenerateRequest = { image: KITE, prompt: 'Where is the kite in the sky?', maxNewTokens: 0, budget: { keep: 96 } };
+    const fast = await loadPipeline(dirs[0]!);
+    let fastKept: number[];
+    try {
+      expect(['wasm-threads', 'wasm']).toContain(fast.selectionEngine.kind);
+      expect(fast.selectionEngine.threads).toBeGreaterThanOrEqual(1);
+      fastKept = Array.from((await fast.generate(req)).kept);
+    } finally {
+      fast.dispose();
+    }
+    const plain = await loadPipeline(dirs[0]!, { fastSelection: false });
+    try {
+      expect(plain.selectionEngine).toEqual({ kind: 'plain', threads: 1 });
+      const out = await plain.generate(req);
+      expect(Array.from(out.kept)).toEqual(fastKept);
+    } finally {
+      plain.dispose();
+    }
+  });
+});
+
 /** A synthetic RGB image of the given size (a colour gradient). */
 function rgb(width: number, height: number): RgbImage {
   const data = new Uint8Array(width * height * 3);

@@ -88,7 +88,7 @@ function readBudget(values: Record<string, string | boolean | undefined>): Prune
   return undefined;
 }
 
-function humanReport(r: GenerateResult, backend: string): string {
+function humanReport(r: GenerateResult, backend: string, selectionEngine: string): string {
   const rep = r.report;
   const t = rep.timings;
   const f = rep.flops;
@@ -108,7 +108,7 @@ function humanReport(r: GenerateResult, backend: string): string {
     `  LLM MLP          ${formatFlops(f.llmMlp)} (unpruned ${formatFlops(rep.flopsUnpruned.llmMlp)})`,
     `  lm_head          ${formatFlops(f.lmHead)}`,
     `KV cache           ${formatBytes(rep.kvCacheBytes)} (unpruned ${formatBytes(rep.kvCacheBytesUnpruned)})`,
-    `selection time     ${t.selectionMs.toFixed(1)} ms`,
+    `selection time     ${t.selectionMs.toFixed(1)} ms (${selectionEngine})`,
     `vision time        ${t.visionMs.toFixed(1)} ms`,
     `prefill time       ${t.prefillMs.toFixed(1)} ms`,
     `decode time        ${t.decodeMsPerToken.toFixed(1)} ms/token (${r.generatedIds.length} tokens, stop: ${r.stopReason})`,
@@ -202,6 +202,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
           model: values.model,
           modelType: lvlm.config.modelType,
           backend,
+          selectionEngine: lvlm.selectionEngine,
           inputIds: result.inputIds,
           imageSpan: result.imageSpan,
           kept: Array.from(result.kept),
@@ -213,7 +214,9 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
         };
         io.stdout(`${JSON.stringify(out)}\n`);
       } else {
-        io.stdout(humanReport(result, backend));
+        const eng = lvlm.selectionEngine;
+        const engine = eng.kind === 'plain' ? 'plain tfjs kernels' : eng.kind === 'js' ? 'fast engine, plain JavaScript' : `fast engine, WebAssembly SIMD, ${eng.threads} thread${eng.threads === 1 ? '' : 's'}`;
+        io.stdout(humanReport(result, backend, engine));
       }
       return 0;
     } finally {

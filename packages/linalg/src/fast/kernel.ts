@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { encodeOutcome, type ResidualGreedyAttrs } from '../greedy/kernel-io.js';
 import { ResidualGreedy } from '../kernel-names.js';
+import { registerKernels } from '../register.js';
 import { getFastEngine } from './engine.js';
 import type { FastEngine } from './types.js';
 
@@ -58,20 +59,24 @@ function fastResidualGreedy(engine: FastEngine, fallback: KernelFunc | undefined
  * Registers the fast path (WebAssembly SIMD on worker threads, see {@link createFastEngine}) as
  * the `ResPrune.ResidualGreedy` kernel of the `cpu` and `wasm` tfjs backends, replacing the
  * kernels registered there before (which still serve the forced-order mode, and come back with
- * {@link unregisterFastKernels}). The `tensorflow` backend keeps its composed ops. Register the
- * package's own kernels first (`registerKernels()`), then call this once; it is idempotent.
+ * {@link unregisterFastKernels}). The `tensorflow` backend keeps its composed ops. The package's
+ * own kernels are registered first when they are not yet (`registerKernels()`); calling this
+ * again is harmless.
  *
  * @param engine - the engine to run on; default: the shared {@link getFastEngine}
  * @returns the engine the kernels run on
  * @example
  * ```ts
- * import { registerKernels, registerFastKernels } from '@resprune/linalg';
- * registerKernels();
+ * import { registerFastKernels } from '@resprune/linalg';
  * await registerFastKernels();   // ResidualGreedy on cpu and wasm now runs the fast path
  * ```
  */
 export async function registerFastKernels(engine?: FastEngine): Promise<FastEngine> {
   const eng = engine ?? (await getFastEngine());
+  // the plain kernels first: the fast one hands the forced-order mode back to the kernel it replaces
+  for (const backendName of FAST_BACKENDS) {
+    if (!replaced.has(`${backendName}_${ResidualGreedy}`)) registerKernels(backendName);
+  }
   for (const backendName of FAST_BACKENDS) {
     const key = `${backendName}_${ResidualGreedy}`;
     const current = tf.getKernel(ResidualGreedy, backendName);
