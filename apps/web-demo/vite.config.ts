@@ -7,6 +7,17 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 /** The project's shared photos: `../shared/images` beside the checkout (as in CI), or an override. */
 const photosDir = process.env['RESPRUNE_SHARED_IMAGES'] ?? resolve(here, '../../../shared/images');
 
+/**
+ * Cross-origin isolation: with these two headers on the page (and its workers) the browser allows
+ * SharedArrayBuffer, so ResPrune's WebAssembly greedy runs on several threads. Everything the page
+ * loads is same-origin, so `require-corp` blocks nothing. A host that does not send them still gets
+ * a working page, with the greedy on one WebAssembly thread.
+ */
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 export default defineConfig({
   // Relative URLs: dist/ can be served from any sub-path (GitHub Pages, a file server, a CDN folder).
   base: './',
@@ -19,7 +30,9 @@ export default defineConfig({
     // The MobileNetV2 weights (3.5 MB of base64 inside the nsfwjs bundle) form one lazy chunk.
     chunkSizeWarningLimit: 4096,
     reportCompressedSize: false,
+    // Two pages: the demo, and bench.html (selection timings for a browser, driven by apps/benchmark).
+    rolldownOptions: { input: { index: resolve(here, 'index.html'), bench: resolve(here, 'bench.html') } },
   },
-  server: { host: '127.0.0.1' },
-  preview: { host: '127.0.0.1' },
+  server: { host: '127.0.0.1', headers: ISOLATION_HEADERS },
+  preview: { host: '127.0.0.1', headers: ISOLATION_HEADERS },
 });

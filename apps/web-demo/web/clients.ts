@@ -10,6 +10,7 @@ import type {
   FeaturesRequest,
   FeaturesResponse,
   MethodInfo,
+  SelectEngineInfo,
   SelectRequest,
   SelectResponse,
   WireError,
@@ -52,6 +53,12 @@ export interface SelectEvents {
   onBusy(busy: boolean): void;
 }
 
+/** What the select worker reports once it is ready. */
+export interface SelectReady {
+  readonly methods: readonly MethodInfo[];
+  readonly engine: SelectEngineInfo;
+}
+
 /** A run older than this is cancelled when newer settings are waiting. */
 export const RESTART_AFTER_MS = 750;
 
@@ -66,7 +73,7 @@ function createFeaturesWorker(): Worker {
 /** Drives the select worker. */
 export class SelectClient {
   #worker: Worker;
-  #ready: Promise<readonly MethodInfo[]>;
+  #ready: Promise<SelectReady>;
   #tokens: { id: number; set: TokenSet } | undefined;
   #nextDataset = 0;
   #nextRequest = 0;
@@ -81,17 +88,17 @@ export class SelectClient {
     [this.#worker, this.#ready] = this.#start();
   }
 
-  /** The methods the selector's registry reports. */
-  get methods(): Promise<readonly MethodInfo[]> {
+  /** The methods the selector's registry reports, and what runs ResPrune's greedy. */
+  get ready(): Promise<SelectReady> {
     return this.#ready;
   }
 
-  #start(): [Worker, Promise<readonly MethodInfo[]>] {
+  #start(): [Worker, Promise<SelectReady>] {
     const worker = createSelectWorker();
-    const ready = new Promise<readonly MethodInfo[]>((resolve, reject) => {
+    const ready = new Promise<SelectReady>((resolve, reject) => {
       worker.onmessage = (event: MessageEvent<SelectResponse>) => {
         const msg = event.data;
-        if (msg.type === 'ready') resolve(msg.methods);
+        if (msg.type === 'ready') resolve({ methods: msg.methods, engine: msg.engine });
         else if (msg.type === 'result') this.#finish(msg);
         else if (msg.type === 'error') {
           if (msg.id === undefined && this.#inFlight === undefined) reject(new Error(msg.error.message));

@@ -8,7 +8,7 @@ import { ResPruneError, isResPruneError } from '@resprune/errors';
 import { EXAMPLE_PHOTOS, LICENSES_PATH } from 'virtual:example-photos';
 import { FeaturesClient, SelectClient, type PhotoFeatures, type SelectionOutcome, type SelectionParams } from './clients.js';
 import { decodePhoto, releasePhoto, type DecodedPhoto } from './decode.js';
-import { FEATURE_BACKENDS, type Budget, type FeatureBackend, type MethodInfo, type WireError } from './protocol.js';
+import { FEATURE_BACKENDS, type Budget, type FeatureBackend, type MethodInfo, type SelectEngineInfo, type WireError } from './protocol.js';
 import { TokenGridView, drawEnergy } from './render.js';
 import { checkGrid, checkText, guessGrid, looksLikeNpy, readTokenMatrix, type TokenMatrix } from './token-files.js';
 
@@ -65,6 +65,7 @@ const ui = {
   summary: $('summary'),
   energyPlot: document.getElementById('energy-plot') as unknown as SVGSVGElement,
   timeSelect: $('time-select'),
+  selectEngine: $('select-engine'),
   timeExtract: $('time-extract'),
   timeLoad: $('time-load'),
 };
@@ -207,8 +208,21 @@ features.ready.then(
   },
 );
 
-selector.methods.then(
-  (list) => {
+/** How the selection engine reads on the page: "WebAssembly SIMD, 2 threads". */
+function engineLabel(e: SelectEngineInfo): string {
+  const what =
+    e.kind === 'wasm-threads' || e.kind === 'wasm'
+      ? `WebAssembly SIMD, ${e.threads} thread${e.threads === 1 ? '' : 's'}`
+      : e.kind === 'js'
+        ? 'plain JavaScript'
+        : 'plain JavaScript (TensorFlow.js cpu kernels)';
+  return e.note === undefined ? what : `${what} (${e.note})`;
+}
+
+selector.ready.then(
+  ({ methods: list, engine }) => {
+    ui.selectEngine.textContent = `selection: ${engineLabel(engine)}`;
+    Object.assign(ui.selectEngine.dataset, { kind: engine.kind, threads: String(engine.threads), isolated: String(engine.crossOriginIsolated) });
     state.methods = list;
     ui.method.replaceChildren(
       ...list.map((m) => {

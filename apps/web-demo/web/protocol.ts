@@ -2,8 +2,9 @@
  * Messages between the page and its two workers. Typed arrays travel as transferables.
  *
  * - The features worker runs MobileNetV2 (tfjs on webgpu, webgl or wasm) on raw RGB pixels.
- * - The select worker runs the token selection (tfjs cpu backend, plain typed arrays), so a slow
- *   method never blocks the page and can be cancelled by terminating the worker.
+ * - The select worker runs the token selection (tfjs cpu backend, plain typed arrays; ResPrune's
+ *   greedy on the WebAssembly SIMD fast path where it starts), so a slow method never blocks the
+ *   page and can be cancelled by terminating the worker.
  */
 
 /** A failure as it crosses the worker boundary: the ResPruneError code when there is one. */
@@ -51,6 +52,20 @@ export interface MethodInfo {
   readonly optionNames: readonly string[];
 }
 
+/**
+ * What runs ResPrune's greedy in the select worker: the `@resprune/linalg` fast engine
+ * (`wasm-threads`, `wasm`, `js`), or `plain` when it could not start and the plain tfjs kernels stayed.
+ */
+export interface SelectEngineInfo {
+  readonly kind: 'wasm-threads' | 'wasm' | 'js' | 'plain';
+  /** Threads that share a selection (1 unless `wasm-threads`). */
+  readonly threads: number;
+  /** Whether the page is cross-origin isolated (threads need it). */
+  readonly crossOriginIsolated: boolean;
+  /** Why a faster variant did not start, when one did not. */
+  readonly note: string | undefined;
+}
+
 /** A budget, exactly one kind. */
 export type Budget = { readonly keep: number } | { readonly ratio: number } | { readonly energy: number };
 
@@ -79,7 +94,7 @@ export type SelectRequest =
     };
 
 export type SelectResponse =
-  | { readonly type: 'ready'; readonly methods: readonly MethodInfo[]; readonly backend: string }
+  | { readonly type: 'ready'; readonly methods: readonly MethodInfo[]; readonly backend: string; readonly engine: SelectEngineInfo }
   | { readonly type: 'dataset'; readonly id: number }
   | {
       readonly type: 'result';
