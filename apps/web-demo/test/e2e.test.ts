@@ -1,15 +1,18 @@
 /**
  * End-to-end test of the built web demo in a real browser: Debian's chromium driven by
  * playwright-core, against `dist/` served on 127.0.0.1 by a plain static server (no cross-origin
- * isolation, so the single-threaded wasm fallback is what runs). Screenshots go to
- * `test-artifacts/`. Skips, saying why, when /usr/bin/chromium is not installed.
+ * isolation, so the single-threaded wasm fallbacks are what run), and once more with COOP/COEP
+ * (ResPrune's greedy on WebAssembly threads). The benchmark page is held to the Node engine's pick
+ * order. Screenshots go to `test-artifacts/`. Skips, saying why, when /usr/bin/chromium is not installed.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFastEngine } from '@resprune/linalg';
 import { writeNpy } from '@resprune/npy';
+import { syntheticTokens } from '@resprune/synthetic-tokens';
 import { startStaticServer, type StaticServer } from './static-server.js';
 
 /** Debian's chromium (apt-get install -y chromium); CHROMIUM_PATH points elsewhere on other systems. */
@@ -47,9 +50,29 @@ declare const document: {
   getElementById(id: string): PageElement | null;
   querySelectorAll(selector: string): Iterable<PageElement>;
   readonly documentElement: { readonly scrollWidth: number };
+  readonly body: PageElement;
 };
-declare const window: { readonly innerWidth: number };
+/** The benchmark page's API (web/bench.ts), as the callbacks see it. */
+interface BenchRequest {
+  n: number;
+  d: number;
+  k: number;
+  seed: number;
+  repeat: number;
+  mode: string;
+}
+interface BenchResult {
+  ms: number;
+  runs: number[];
+  kind: string;
+  threads: number;
+  order: number[];
+  crossOriginIsolated: boolean;
+}
+declare const window: { readonly innerWidth: number; readonly resprunebench: { run(request: BenchRequest): Promise<BenchResult> } };
 declare const crossOriginIsolated: boolean;
+declare const navigator: { readonly hardwareConcurrency: number };
+const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 /** A deterministic PRNG (mulberry32), so the fixtures are the same on every run. */
 function rng(seed: number): () => number {
@@ -82,6 +105,10 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
   const pageErrors: string[] = [];
   const consoleLog: string[] = [];
   const foreignRequests: string[] = [];
+  /** The first test's selection (dog.jpg, K = 128) and the backend that extracted its tokens. */
+  let firstSelection: { kept: number[]; backend: string | undefined } | undefined;
+  const keptIndices = (p: Page): Promise<number[]> =>
+    p.locator('#grid .cell.kept').evaluateAll((cs) => cs.map((c) => Number((c as unknown as PageElement).dataset['index'])));
 
   const shot = async (name: string): Promise<Buffer> => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
   const stageShot = async (name: string): Promise<Buffer> => page.locator('#stage').screenshot({ path: join(artifacts, `${name}.png`) });
@@ -156,6 +183,12 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     expect(workers.some((u) => u.includes('features-worker'))).toBe(true);
     expect(await page.locator('#time-select').textContent()).toMatch(/ms|s \(/);
     expect(await page.locator('#energy-plot polyline').count()).toBe(1);
+    // ResPrune's greedy runs on the WebAssembly fast path, on one thread without isolation
+    const engine = page.locator('#select-engine');
+    expect(await engine.getAttribute('data-kind')).toBe('wasm');
+    expect(await engine.getAttribute('data-threads')).toBe('1');
+    expect(await engine.textContent()).toBe('selection: WebAssembly SIMD, 1 thread (page not cross-origin isolated)');
+    firstSelection = { kept: await keptIndices(page), backend: await page.evaluate(() => document.body.dataset['backend']) };
     await shot('01-loaded');
   });
 
@@ -393,10 +426,8 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     await shot('10-narrow');
   });
 
-  it('also works when the host makes the page cross-origin isolated (COOP/COEP)', async () => {
-    const isolated = await startStaticServer(dist, {
-      headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
-    });
+  it('selects on WebAssembly threads when the host makes the page cross-origin isolated (COOP/COEP)', async () => {
+    const isolated = await startStaticServer(dist, { headers: ISOLATION_HEADERS });
     const other = await browser.newPage({ viewport: { width: 1024, height: 768 } });
     const errors: string[] = [];
     other.on('pageerror', (e) => errors.push(e.message));
@@ -405,9 +436,85 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
       expect(await other.evaluate(() => crossOriginIsolated)).toBe(true);
       await other.waitForFunction(() => document.getElementById('summary')?.dataset['kept'] === '128', null, { timeout: 60_000 });
       expect(await other.locator('#status').textContent()).toMatch(/on TensorFlow\.js wasm/);
+      // the select worker's engine runs its helper threads as nested workers (from a Blob URL)
+      const cores = await other.evaluate(() => navigator.hardwareConcurrency);
+      const threads = Math.min(cores, 4);
+      const engine = other.locator('#select-engine');
+      expect(await engine.getAttribute('data-kind')).toBe(threads > 1 ? 'wasm-threads' : 'wasm');
+      expect(await engine.getAttribute('data-threads')).toBe(String(threads));
+      if (threads > 1) expect(await engine.textContent()).toBe(`selection: WebAssembly SIMD, ${threads} threads`);
+      else expect(await engine.textContent()).toMatch(/^selection: WebAssembly SIMD, 1 thread \(one core/);
+      // the threaded greedy keeps the same tokens as the single-threaded one on the same features
+      // (both pages extract them on tfjs wasm here; another backend may round them differently)
+      expect(firstSelection).toBeDefined();
+      if (firstSelection!.backend === 'wasm') expect(await keptIndices(other)).toEqual(firstSelection!.kept);
+      // and a selection through the controls still works
+      await other.check('input[name="budget-kind"][value="keep"]');
+      await other.fill('#budget-value', '40');
+      await other.waitForFunction(() => document.getElementById('summary')?.dataset['kept'] === '40' && document.getElementById('grid')?.dataset['kept'] === '40', null, { timeout: 30_000 });
+      expect(await other.locator('#grid .cell.kept').count()).toBe(40);
       expect(errors).toEqual([]);
     } finally {
       await other.close();
+      await isolated.close();
+    }
+  });
+
+  it('times the fast engine on bench.html with the Node engine\'s picks, threaded and single', async () => {
+    const shape = { n: 150, d: 96, k: 40, seed: 3 };
+    const node = await createFastEngine({ mode: 'single', warmUp: false });
+    const expected = Array.from(
+      node.select(syntheticTokens(shape.n, shape.d, shape.seed), shape.n, shape.d, {
+        keep: shape.k,
+        text: syntheticTokens(8, shape.d, shape.seed + 1000, 24),
+        alpha: 1,
+        normalize: 'none',
+      }).order,
+    );
+    await node.dispose();
+    expect(new Set(expected).size).toBe(shape.k);
+
+    const isolated = await startStaticServer(dist, { headers: ISOLATION_HEADERS });
+    const bench = await browser.newPage();
+    const errors: string[] = [];
+    bench.on('pageerror', (e) => errors.push(e.message));
+    const run = (p: Page, mode: string): Promise<BenchResult> => p.evaluate((r) => window.resprunebench.run(r), { ...shape, repeat: 2, mode });
+    /** The error a request fails with, as `code: message`. */
+    const failure = (p: Page, request: BenchRequest): Promise<string> =>
+      p.evaluate(
+        (r) => window.resprunebench.run(r).then(
+          () => 'no error',
+          (e: { code?: string; message: string }) => `${e.code}: ${e.message}`,
+        ),
+        request,
+      );
+    try {
+      await bench.goto(`${isolated.url}bench.html`);
+      await bench.waitForFunction(() => document.body.dataset['ready'] === 'true');
+      const threads = await run(bench, 'threads');
+      expect(threads).toMatchObject({ kind: 'wasm-threads', crossOriginIsolated: true });
+      expect(threads.threads).toBeGreaterThan(1); // threadsFrom 0: this small shape is split over the threads too
+      expect(threads.runs).toHaveLength(2);
+      expect(threads.ms).toBe(Math.min(...threads.runs));
+      expect(threads.order).toEqual(expected);
+      const single = await run(bench, 'single');
+      expect(single).toMatchObject({ kind: 'wasm', threads: 1, crossOriginIsolated: true });
+      expect(single.order).toEqual(expected);
+
+      // without isolation: one thread works, threads are refused with a typed error; bad requests too
+      await bench.goto(`${server.url}bench.html`);
+      await bench.waitForFunction(() => document.body.dataset['ready'] === 'true');
+      const plain = await run(bench, 'single');
+      expect(plain).toMatchObject({ kind: 'wasm', threads: 1, crossOriginIsolated: false });
+      expect(plain.order).toEqual(expected);
+      expect(await failure(bench, { ...shape, repeat: 1, mode: 'threads' })).toMatch(/^E_WASM_UNAVAILABLE: .*cross-origin-isolated page/);
+      expect(await failure(bench, { ...shape, n: 0, repeat: 1, mode: 'single' })).toMatch(/^E_INVALID_OPTION: .*n must be an integer ≥ 1/);
+      expect(await failure(bench, { ...shape, repeat: 1, mode: 'gpu' })).toMatch(/^E_INVALID_OPTION: .*mode must be one of threads, single, auto/);
+      // and the page still answers after the failures
+      expect((await run(bench, 'auto')).order).toEqual(expected);
+      expect(errors).toEqual([]);
+    } finally {
+      await bench.close();
       await isolated.close();
     }
   });
