@@ -51,6 +51,7 @@ export { assertAllFinite, assertMatrix } from './validate.js';
 
 // ---- fast path: WebAssembly SIMD kernel on worker threads (src/fast/, assembly/) -------------
 export {
+  activeFastEngine,
   createFastEngine,
   fastCapabilities,
   getFastEngine,

@@ -60,7 +60,7 @@ describe(`fast kernels registered for ResidualGreedy [${backend}]`, () => {
 
   it('registers the plain kernels itself, so one call is enough (forced order included)', async () => {
     unregisterFastKernels();
-    unregisterKernels(backend);
+    unregisterKernels(backend as 'cpu' | 'wasm');
     expect(tf.getKernel(ResidualGreedy, backend)).toBeUndefined();
     const n = 60;
     const d = 24;

@@ -96,20 +96,41 @@ function fromRows(x: readonly (readonly number[])[], op: string, arg: string): {
   return { values, rows, cols };
 }
 
+/** A checked matrix: its float32 values (row-major) and shape, plus the tensor it came from, if any. */
+export interface CheckedMatrix {
+  readonly values: () => Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+  /** The caller's tensor (not owned), when the input was one. */
+  readonly tensor: tf.Tensor2D | undefined;
+}
+
+/** Whether every value of a float32 array is finite (one multiply-add per value; NaN/±Inf poison the sum). */
+function allFinite(a: Float32Array): boolean {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * 0;
+  return s === 0;
+}
+
 /**
- * Reads a {@link MatrixInput} as a float32 tensor after checking it: rank 2, float32 (tensors),
- * finite values, consistent sizes. Returns `undefined` for a matrix with zero rows when
- * `allowNoRows` (the text side: no text means no conditioning).
+ * Checks a {@link MatrixInput} without making a tensor: rank 2, float32 (tensors), finite values,
+ * consistent sizes. A `Float32Array` in `{ data, shape }` is used as it is (not copied). Returns
+ * `undefined` for a matrix with zero rows when `allowNoRows` (the text side: no text means no
+ * conditioning).
  */
-export function toTensor(x: unknown, op: string, arg: string, allowNoRows: boolean): TensorHandle | undefined {
+export function readMatrix(x: unknown, op: string, arg: string, allowNoRows: boolean): CheckedMatrix | undefined {
   if (x instanceof tf.Tensor) {
     if (allowNoRows && x.rank === 2 && x.shape[0] === 0) return undefined;
     assertMatrix(x, op, arg);
     assertAllFinite(x, op, arg);
-    return { tensor: x, owned: false };
+    const t = x as tf.Tensor2D;
+    return { values: () => t.dataSync() as Float32Array, rows: t.shape[0], cols: t.shape[1], tensor: t };
   }
   let m: { values: Float32Array; rows: number; cols: number };
-  if (isMatrixData(x)) m = fromData(x, op, arg);
+  if (isMatrixData(x) && x.data instanceof Float32Array && Array.isArray(x.shape) && x.shape.length === 2 && x.data.length === x.shape[0] * x.shape[1] && allFinite(x.data)) {
+    m = { values: x.data, rows: x.shape[0], cols: x.shape[1] };
+    if (!x.shape.every((v) => Number.isInteger(v) && v >= 0)) m = fromData(x, op, arg); // fromData says what is wrong
+  } else if (isMatrixData(x)) m = fromData(x, op, arg);
   else if (Array.isArray(x)) m = fromRows(x as readonly (readonly number[])[], op, arg);
   else {
     throw new ResPruneError(
@@ -123,5 +144,20 @@ export function toTensor(x: unknown, op: string, arg: string, allowNoRows: boole
       details: { arg, shape: [m.rows, m.cols] },
     });
   }
-  return { tensor: tf.tensor2d(m.values, [m.rows, m.cols], 'float32'), owned: true };
+  const values = m.values;
+  return { values: () => values, rows: m.rows, cols: m.cols, tensor: undefined };
+}
+
+/** A checked matrix as a float32 tensor (the caller's own, or a new one it must dispose). */
+export function matrixTensor(m: CheckedMatrix): TensorHandle {
+  if (m.tensor !== undefined) return { tensor: m.tensor, owned: false };
+  return { tensor: tf.tensor2d(m.values(), [m.rows, m.cols], 'float32'), owned: true };
+}
+
+/**
+ * Reads a {@link MatrixInput} as a float32 tensor after checking it (see {@link readMatrix}).
+ */
+export function toTensor(x: unknown, op: string, arg: string, allowNoRows: boolean): TensorHandle | undefined {
+  const m = readMatrix(x, op, arg, allowNoRows);
+  return m === undefined ? undefined : matrixTensor(m);
 }

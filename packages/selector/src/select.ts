@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { ResPruneError } from '@resprune/errors';
-import { energyCurve, registerKernels } from '@resprune/linalg';
+import { activeFastEngine, energyCurve, registerKernels, type FastEngine } from '@resprune/linalg';
 import { resolveBudget } from './budget.js';
-import { toTensor, type MatrixInput } from './input.js';
+import { matrixTensor, readMatrix, type CheckedMatrix, type MatrixInput } from './input.js';
 import { readCommonOptions, type MethodOptions, type SelectOptions } from './options.js';
 import { PEER_METHODS } from './methods/index.js';
 import { MethodRegistry, type MethodInput, type MethodOutput, type SelectionMethod } from './registry.js';
@@ -111,22 +111,28 @@ export function selectWith(methodName: string, visual: MatrixInput, options: Sel
   const OP = methodName === 'resprune' ? 'select' : `selectWith('${methodName}')`;
   const method = methods.get(methodName);
   const common = readCommonOptions(OP, options, method.name, method.optionNames ?? []);
+  const vm = readMatrix(visual, OP, 'visual', false)!;
+  const n = vm.rows;
+  const d = vm.cols;
+  const budget = resolveBudget(n, options);
+  const tm = options.text === undefined ? undefined : readMatrix(options.text, OP, 'text', true);
+  if (tm !== undefined && tm.cols !== d) {
+    throw new ResPruneError(
+      'E_SHAPE_MISMATCH',
+      `${OP}: text must have the visual feature size ${d}; visual is [${n}, ${d}], text is [${tm.rows}, ${tm.cols}]`,
+      { details: { visual: [n, d], text: [tm.rows, tm.cols] } },
+    );
+  }
+  ensureKernels();
+  // ResPrune on the fast engine (registerFastKernels): relevance, transform and greedy in one call
+  const engine = method === respruneMethod ? activeFastEngine() : undefined;
+  if (engine !== undefined) return selectOnEngine(engine, vm, tm, budget, common);
   const owned: tf.Tensor[] = [];
   try {
-    const v = toTensor(visual, OP, 'visual', false)!;
+    const v = matrixTensor(vm);
     if (v.owned) owned.push(v.tensor);
-    const [n, d] = v.tensor.shape;
-    const budget = resolveBudget(n, options);
-    const t = options.text === undefined ? undefined : toTensor(options.text, OP, 'text', true);
+    const t = tm === undefined ? undefined : matrixTensor(tm);
     if (t?.owned === true) owned.push(t.tensor);
-    if (t !== undefined && t.tensor.shape[1] !== d) {
-      throw new ResPruneError(
-        'E_SHAPE_MISMATCH',
-        `${OP}: text must have the visual feature size ${d}; visual is [${n}, ${d}], text is [${t.tensor.shape.join(', ')}]`,
-        { details: { visual: [n, d], text: t.tensor.shape } },
-      );
-    }
-    ensureKernels();
     const relevance = computeRelevance(v.tensor, t?.tensor);
     const f = transformFeatures(v.tensor, common.normalize);
     if (f.owned) owned.push(f.features);
@@ -151,26 +157,65 @@ export function selectWith(methodName: string, visual: MatrixInput, options: Sel
     const out = method.select(input);
     checkOutput(method, out, n, minCount, count);
     const energy = out.energy ?? energyCurve(f.features, out.order, { rankTolerance: common.rankTolerance }).energy;
-    let k = out.order.length;
-    if (budget.kind === 'energy') {
-      const reached = energy.findIndex((e) => e >= budget.target);
-      if (reached >= 0) k = Math.min(k, Math.max(reached + 1, budget.minKeep));
-    }
-    const order = out.order.slice(0, k);
-    const scores = out.scores.slice(0, k);
-    return {
-      method: method.name,
-      n,
-      d,
-      kept: Int32Array.from(order).sort(),
-      order,
-      scores,
-      energy: energy.slice(0, k),
-      relevance,
-    };
+    return finish(method.name, n, d, budget, out.order, out.scores, energy, relevance);
   } finally {
     for (const x of owned) x.dispose();
   }
+}
+
+/** Cuts an energy budget at the smallest K whose curve reaches τ (at least `minKeep`) and builds the result. */
+function finish(
+  method: string,
+  n: number,
+  d: number,
+  budget: ReturnType<typeof resolveBudget>,
+  fullOrder: Int32Array,
+  fullScores: Float64Array,
+  energy: Float64Array,
+  relevance: Float32Array,
+): SelectionResult {
+  let k = fullOrder.length;
+  if (budget.kind === 'energy') {
+    const reached = energy.findIndex((e) => e >= budget.target);
+    if (reached >= 0) k = Math.min(k, Math.max(reached + 1, budget.minKeep));
+  }
+  const order = fullOrder.slice(0, k);
+  return {
+    method,
+    n,
+    d,
+    kept: Int32Array.from(order).sort(),
+    order,
+    scores: fullScores.slice(0, k),
+    energy: energy.slice(0, k),
+    relevance,
+  };
+}
+
+/**
+ * ResPrune on the fast engine, straight from the checked typed arrays: the engine computes the
+ * relevance, weights, transform and greedy of method.md §2 itself (the same picks as the tfjs path,
+ * up to float32 near-ties), so no tensor is made.
+ */
+function selectOnEngine(
+  engine: FastEngine,
+  vm: CheckedMatrix,
+  tm: CheckedMatrix | undefined,
+  budget: ReturnType<typeof resolveBudget>,
+  common: ReturnType<typeof readCommonOptions>,
+): SelectionResult {
+  const n = vm.rows;
+  const d = vm.cols;
+  const count = budget.kind === 'count' ? budget.count : budget.maxKeep;
+  const r = engine.select(vm.values(), n, d, {
+    keep: count,
+    ...(tm === undefined ? {} : { text: tm.values() }),
+    alpha: common.alpha,
+    normalize: common.normalize,
+    rankTolerance: common.rankTolerance,
+    ...(budget.kind === 'energy' ? { energy: budget.target, minKeep: budget.minKeep } : {}),
+  });
+  return finish('resprune', n, d, budget, r.order, r.scores, r.captured, Float32Array.from(r.relevance));
 }
 
 /**

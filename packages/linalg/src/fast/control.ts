@@ -27,6 +27,7 @@ export const Slot = {
   T: 21,
   W: 22,
   E0: 23,
+  REL: 26,
   C: 27,
   CACHE_PTR: 28,
   ORDER: 29,
@@ -46,6 +47,7 @@ export const Slot = {
 
 /** Byte offsets of the barrier words inside the control block. @internal */
 export const SyncWord = { COUNT: 512, GEN: 576, ABORT: 640, WAITERS: 704 } as const;
+// (768 and 832 hold the greedy passes' work counters; the kernel resets them itself.)
 
 /** Bytes reserved for the control block. @internal */
 export const CONTROL_BYTES = 1024;

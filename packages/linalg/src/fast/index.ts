@@ -16,4 +16,4 @@ export type {
   FastSelection,
   FastSelectionStats,
 } from './types.js';
-export { registerFastKernels, unregisterFastKernels } from './kernel.js';
+export { activeFastEngine, registerFastKernels, unregisterFastKernels } from './kernel.js';

@@ -14,6 +14,10 @@ const REPLACED = Symbol.for('@resprune/linalg.fastReplaced');
 type WithReplaced = typeof globalThis & { [REPLACED]?: Map<string, KernelConfig> };
 const replaced = ((globalThis as WithReplaced)[REPLACED] ??= new Map<string, KernelConfig>());
 
+/** The engine behind the registered fast kernels and the kernel function per backend. */
+const ACTIVE = Symbol.for('@resprune/linalg.fastActive');
+type WithActive = typeof globalThis & { [ACTIVE]?: { engine: FastEngine; funcs: Map<string, KernelFunc> } };
+
 /**
  * The ResidualGreedy kernel function on the fast engine. The forced-order (energy-curve) mode and
  * anything else the engine does not cover go to `fallback`, the kernel it replaces.
@@ -73,6 +77,7 @@ function fastResidualGreedy(engine: FastEngine, fallback: KernelFunc | undefined
  */
 export async function registerFastKernels(engine?: FastEngine): Promise<FastEngine> {
   const eng = engine ?? (await getFastEngine());
+  const funcs = new Map<string, KernelFunc>();
   // the plain kernels first: the fast one hands the forced-order mode back to the kernel it replaces
   for (const backendName of FAST_BACKENDS) {
     if (!replaced.has(`${backendName}_${ResidualGreedy}`)) registerKernels(backendName);
@@ -84,9 +89,37 @@ export async function registerFastKernels(engine?: FastEngine): Promise<FastEngi
       if (current !== undefined) replaced.set(key, current);
     }
     if (current !== undefined) tf.unregisterKernel(ResidualGreedy, backendName);
-    tf.registerKernel({ kernelName: ResidualGreedy, backendName, kernelFunc: fastResidualGreedy(eng, replaced.get(key)?.kernelFunc) });
+    const kernelFunc = fastResidualGreedy(eng, replaced.get(key)?.kernelFunc);
+    tf.registerKernel({ kernelName: ResidualGreedy, backendName, kernelFunc });
+    funcs.set(backendName, kernelFunc);
   }
+  (globalThis as WithActive)[ACTIVE] = { engine: eng, funcs };
   return eng;
+}
+
+/**
+ * The fast engine that runs the ResPrune greedy on the current tfjs backend: the one
+ * {@link registerFastKernels} registered, when the active backend is `cpu` or `wasm`, its
+ * `ResidualGreedy` kernel is still the fast one, and the engine runs WebAssembly (a plain-JavaScript
+ * engine defers to the plain kernels). Otherwise `undefined`. Callers that hold the whole selection
+ * as typed arrays (`@resprune/selector`) use it to run relevance, transform and greedy in one
+ * engine call instead of tfjs ops.
+ *
+ * @returns the engine, or `undefined`
+ * @example
+ * ```ts
+ * import { activeFastEngine, registerFastKernels } from '@resprune/linalg';
+ * await registerFastKernels();
+ * console.log(activeFastEngine()?.kind); // 'wasm-threads' in Node
+ * ```
+ */
+export function activeFastEngine(): FastEngine | undefined {
+  const active = (globalThis as WithActive)[ACTIVE];
+  if (active === undefined || active.engine.kind === 'js') return undefined;
+  const backend = tf.getBackend();
+  const fn = active.funcs.get(backend);
+  if (fn === undefined || tf.getKernel(ResidualGreedy, backend)?.kernelFunc !== fn) return undefined;
+  return active.engine;
 }
 
 /**
@@ -99,6 +132,7 @@ export async function registerFastKernels(engine?: FastEngine): Promise<FastEngi
  * ```
  */
 export function unregisterFastKernels(): void {
+  delete (globalThis as WithActive)[ACTIVE];
   for (const backendName of FAST_BACKENDS) {
     const key = `${backendName}_${ResidualGreedy}`;
     const before = replaced.get(key);

@@ -73,6 +73,7 @@ export function runPlain(visual: Float32Array, c: CheckedSelect): FastSelection 
 
   // weights
   const w = new Float64Array(n);
+  const relevance = new Float64Array(n).fill(1);
   if (c.weights !== undefined) {
     w.set(c.weights);
   } else if (m > 0 && c.text !== undefined) {
@@ -97,7 +98,10 @@ export function runPlain(visual: Float32Array, c: CheckedSelect): FastSelection 
       if (cl > cmax) cmax = cl;
     }
     const den = cmax - cmin + 1e-6;
-    for (let i = 0; i < n; i++) w[i] = c.alpha === 0 ? 1 : Math.pow((rel[i]! - cmin + 1e-6) / den, c.alpha);
+    for (let i = 0; i < n; i++) {
+      relevance[i] = (rel[i]! - cmin + 1e-6) / den;
+      w[i] = c.alpha === 0 ? 1 : Math.pow(relevance[i]!, c.alpha);
+    }
   } else {
     w.fill(1);
   }
@@ -233,6 +237,7 @@ export function runPlain(visual: Float32Array, c: CheckedSelect): FastSelection 
     scores: outScores,
     captured: captured.slice(0, count),
     weights: w,
+    relevance,
     exhaustedAt,
     totalEnergy: total * unit,
     stats: { kind: 'js', threads: 1, passes, gramRows: passes, recomputes },

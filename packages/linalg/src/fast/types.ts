@@ -64,6 +64,11 @@ export interface FastSelection {
   readonly captured: Float64Array;
   /** The weights `w` the greedy used, `[N]`. */
   readonly weights: Float64Array;
+  /**
+   * The relevance `r` of spec §2.1, `[N]`, in (0, 1]: the min–max normalised max-over-text cosine of
+   * the raw tokens (so `weights = r^alpha`). All ones without text, and when `weights` were given.
+   */
+  readonly relevance: Float64Array;
   /** Pick index from which rank exhaustion filled the remaining slots, or -1. */
   readonly exhaustedAt: number;
   /** `Σ_i w_i ‖x_i‖²` of the transformed tokens. */
