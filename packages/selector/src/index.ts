@@ -47,3 +47,8 @@ export { methods, select, selectWith, type SelectionResult } from './select.js';
 
 /** Package name, for diagnostics. */
 export const PACKAGE_NAME = '@resprune/selector';
+/**
+ * Re-exported from `@resprune/linalg`: `await registerFastKernels()` once at startup and `select()`
+ * runs on the WebAssembly SIMD engine (see the package README, "Fast path").
+ */
+export { registerFastKernels, unregisterFastKernels } from '@resprune/linalg';
