@@ -5,7 +5,7 @@
  * CDPruner / DivPrune references (Python; PyTorch when available).
  *
  *   node apps/benchmark/dist/main.js [--suite peers,foundation,scaling] [--repeat 5] [--rounds 3] [--threads 2]
- *        [--backends fast,fast-1t,tfjs-cpu,tfjs-wasm,tfjs-cpu+fast-kernel,tfjs-wasm+fast-kernel]
+ *        [--backends fast,fast-1t,select(),tfjs-cpu,tfjs-wasm,tfjs-cpu+fast-kernel,tfjs-wasm+fast-kernel]
  *        [--python PATH | --no-python] [--out report.md] [--svg scaling.svg] [--json results.json] [--quick]
  *   node apps/benchmark/dist/main.js --merge run1.json,run2.json --out report.md --svg scaling.svg
  *
@@ -21,7 +21,7 @@ import { basename } from 'node:path';
 import { createFastEngine } from '@resprune/linalg';
 import { meanPairwiseCosine, syntheticTokens } from '@resprune/synthetic-tokens';
 import { findPython, runPeers, type PeerResult } from './peers.js';
-import { fastRunner, firstDifference, sameSet, tfjsRunner, time, type Problem, type Runner, type Timing } from './runners.js';
+import { fastRunner, firstDifference, sameSet, selectorRunner, tfjsRunner, time, type Problem, type Runner, type Timing } from './runners.js';
 import { merge, renderMarkdown, type Cell, type PeerRow, type Results } from './report.js';
 import { scalingSvg } from './scaling.js';
 
@@ -40,7 +40,7 @@ interface Args {
   merge: string[];
 }
 
-const ALL_BACKENDS = ['fast', 'fast-1t', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-cpu+fast-kernel', 'tfjs-wasm+fast-kernel'];
+const ALL_BACKENDS = ['fast', 'fast-1t', 'select()', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-cpu+fast-kernel', 'tfjs-wasm+fast-kernel'];
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { suites: ['peers', 'foundation'], repeat: 5, rounds: 3, threads: 2, backends: ALL_BACKENDS, python: undefined, noPython: false, out: undefined, svg: undefined, json: undefined, quick: false, merge: [] };
@@ -160,6 +160,7 @@ async function main(): Promise<void> {
   };
   pick('fast', () => fastRunner('fast', engine));
   pick('fast-1t', () => fastRunner('fast-1t', single));
+  pick('select()', () => selectorRunner(engine));
   pick('tfjs-cpu', () => tfjsRunner('cpu', undefined));
   pick('tfjs-wasm', () => tfjsRunner('wasm', undefined));
   pick('tfjs-cpu+fast-kernel', () => tfjsRunner('cpu', engine));

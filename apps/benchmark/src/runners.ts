@@ -9,6 +9,7 @@ import {
   unregisterFastKernels,
   type FastEngine,
 } from '@resprune/linalg';
+import { selectWith } from '@resprune/selector';
 
 /** One selection problem: tokens, text vectors and the budget. */
 export interface Problem {
@@ -123,6 +124,31 @@ export function tfjsRunner(backend: 'cpu' | 'wasm', engine: FastEngine | undefin
         v.dispose();
         t.dispose();
       }
+    },
+  };
+}
+
+/**
+ * The library API as an application calls it: `selectWith('resprune', { data, shape }, …)` from
+ * `@resprune/selector` on the tfjs cpu backend after `registerFastKernels(engine)`, so the whole
+ * selection (input checks included) runs in one fast-engine call. This is what `resprune select`
+ * times.
+ */
+export function selectorRunner(engine: FastEngine): Runner {
+  return {
+    name: 'select()',
+    async setup() {
+      if (!(await tf.setBackend('cpu'))) throw new Error('tfjs backend cpu did not initialise');
+      await tf.ready();
+      await registerFastKernels(engine);
+    },
+    teardown() {
+      unregisterFastKernels();
+    },
+    run(p) {
+      const m = p.text.length / p.d;
+      const r = selectWith('resprune', { data: p.visual, shape: [p.n, p.d] }, { keep: p.k, text: { data: p.text, shape: [m, p.d] }, alpha: 1 });
+      return { order: r.order };
     },
   };
 }
