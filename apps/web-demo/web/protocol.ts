@@ -108,6 +108,48 @@ export type SelectResponse =
     }
   | { readonly type: 'error'; readonly id: number | undefined; readonly error: WireError };
 
+/** Engine variants bench.html can time: `threads` fails with `E_WASM_UNAVAILABLE` on a page that is not cross-origin isolated. */
+export const BENCH_MODES = ['threads', 'single', 'auto'] as const;
+export type BenchMode = (typeof BENCH_MODES)[number];
+
+/** One timing request of bench.html (`window.resprunebench.run`). */
+export interface BenchRequest {
+  /** Visual tokens N. */
+  readonly n: number;
+  /** Features d. */
+  readonly d: number;
+  /** Tokens to keep K. */
+  readonly k: number;
+  /** Seed of the synthetic tokens (the text vectors use `seed + 1000`). */
+  readonly seed: number;
+  /** Timed runs after one untimed warm-up run. */
+  readonly repeat: number;
+  /** Engine variant. */
+  readonly mode: BenchMode;
+}
+
+/** What a {@link BenchRequest} measured. */
+export interface BenchResult {
+  /** Best of the timed runs, milliseconds. */
+  readonly ms: number;
+  /** Every timed run in order, milliseconds. */
+  readonly runs: number[];
+  /** The engine variant that ran the last run. */
+  readonly kind: 'wasm-threads' | 'wasm' | 'js';
+  /** Threads that shared the last run. */
+  readonly threads: number;
+  /** Pick order of the last run. */
+  readonly order: number[];
+  /** Whether the page is cross-origin isolated (threads need it). */
+  readonly crossOriginIsolated: boolean;
+}
+
+/** Messages between bench.html and its worker. */
+export type BenchWorkerRequest = { readonly id: number; readonly request: BenchRequest };
+export type BenchWorkerResponse =
+  | { readonly id: number; readonly result: BenchResult }
+  | { readonly id: number; readonly error: WireError };
+
 /** Turns anything thrown into a {@link WireError}. */
 export function toWireError(error: unknown): WireError {
   if (error instanceof Error) {
