@@ -1,0 +1,277 @@
+/**
+ * Selection timings in a real browser: serves the built web demo (`apps/web-demo/dist`) on
+ * 127.0.0.1, with or without the cross-origin isolation headers (COOP/COEP), opens its `bench.html`
+ * in headless Chromium (driven by playwright-core; no browser is downloaded) and asks the page's
+ * `resprunebench.run` for each timing. The page builds the inputs with `@resprune/synthetic-tokens`
+ * exactly as `problem()` in main.ts does and times `engine.select` alone, so its numbers sit beside
+ * the Node runners' and its pick order can be checked against theirs.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+
+/**
+ * The driver, loaded only when a browser timing runs. The few calls used are typed here, so this
+ * file compiles (and `browserAvailable` can say what is missing) where playwright-core is not installed.
+ */
+const PLAYWRIGHT: string = 'playwright-core';
+interface DriverPage {
+  on(event: 'pageerror', listener: (error: Error) => void): void;
+  goto(url: string): Promise<unknown>;
+  waitForFunction<A>(fn: (arg: A) => boolean, arg: A, options: { timeout: number }): Promise<unknown>;
+  evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
+}
+interface DriverBrowser {
+  version(): string;
+  newPage(): Promise<DriverPage>;
+  close(): Promise<void>;
+}
+interface Driver {
+  readonly chromium: { launch(options: { executablePath: string; args: string[] }): Promise<DriverBrowser> };
+}
+
+/** Where Debian's `chromium` package installs the browser. */
+export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+
+/** One timing asked of the browser page. */
+export interface BrowserRequest {
+  /** Visual tokens N. */
+  readonly n: number;
+  /** Features d. */
+  readonly d: number;
+  /** Tokens to keep K. */
+  readonly k: number;
+  /** Seed of `syntheticTokens` (the text vectors use `seed + 1000`). */
+  readonly seed: number;
+  /** Timed runs, after one untimed warm-up run. */
+  readonly repeat: number;
+  /** WebAssembly on worker threads (needs `isolated: true`) or on the page's thread alone. */
+  readonly mode: 'threads' | 'single';
+}
+
+/** What the page measured for one {@link BrowserRequest}. */
+export interface BrowserTiming {
+  /** The request, as given. */
+  readonly request: BrowserRequest;
+  /** Best of the timed runs, milliseconds. */
+  readonly ms: number;
+  /** Every timed run in order, milliseconds. */
+  readonly runs: number[];
+  /** The engine variant that ran (`'wasm-threads'`, `'wasm'` or `'js'`). */
+  readonly kind: string;
+  /** Threads that shared a run. */
+  readonly threads: number;
+  /** Pick order of the last run. */
+  readonly order: number[];
+}
+
+/** Options of {@link browserTimings}. */
+export interface BrowserTimingsOptions {
+  /** The built web demo (its `bench.html` and `assets/`), e.g. `apps/web-demo/dist`. */
+  readonly distDir: string;
+  /** The Chromium executable; default `$CHROMIUM`, else {@link DEFAULT_CHROMIUM}. */
+  readonly chromium?: string;
+  /** Serve with `Cross-Origin-Opener-Policy` / `Cross-Origin-Embedder-Policy`, so the page may use threads. */
+  readonly isolated: boolean;
+  /** The timings to take, in this order, in one page. */
+  readonly requests: readonly BrowserRequest[];
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+}
+
+/** Whether {@link browserTimings} can run, and if not, why. */
+export type BrowserAvailability = { readonly ok: true; readonly chromium: string } | { readonly ok: false; readonly reason: string };
+
+/**
+ * The Chromium executable to use: the explicit path, else `$CHROMIUM`, else {@link DEFAULT_CHROMIUM}.
+ *
+ * @param explicit - a path given by the caller
+ * @returns the path (not checked)
+ * @example
+ * ```ts
+ * console.log(chromiumPath()); // '/usr/bin/chromium' unless $CHROMIUM is set
+ * ```
+ */
+export function chromiumPath(explicit?: string): string {
+  return explicit ?? process.env['CHROMIUM'] ?? DEFAULT_CHROMIUM;
+}
+
+/**
+ * Tells whether a browser timing can run here: playwright-core (the driver) is installed, the
+ * Chromium executable exists and, when `distDir` is given, the built demo has its `bench.html`.
+ * Use it to skip the browser rows with a note.
+ *
+ * @param o - the Chromium path (see {@link chromiumPath}) and the built demo's folder
+ * @returns `{ ok: true, chromium }`, or `{ ok: false, reason }` with what is missing and how to get it
+ * @example
+ * ```ts
+ * const b = browserAvailable({ distDir: 'apps/web-demo/dist' });
+ * if (!b.ok) console.log(`browser timings skipped: ${b.reason}`);
+ * ```
+ */
+export function browserAvailable(o: { readonly chromium?: string; readonly distDir?: string } = {}): BrowserAvailability {
+  try {
+    createRequire(import.meta.url).resolve(PLAYWRIGHT);
+  } catch {
+    return { ok: false, reason: `${PLAYWRIGHT} is not installed for @resprune/example-benchmark (pnpm install)` };
+  }
+  const chromium = chromiumPath(o.chromium);
+  if (!existsSync(chromium)) {
+    return { ok: false, reason: `no browser at ${chromium} (apt-get install -y chromium, or set $CHROMIUM)` };
+  }
+  if (o.distDir !== undefined && !existsSync(join(o.distDir, 'bench.html'))) {
+    return { ok: false, reason: `${join(o.distDir, 'bench.html')} is missing (pnpm turbo run build --filter=@resprune/example-web)` };
+  }
+  return { ok: true, chromium };
+}
+
+const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+const TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+  '.md': 'text/markdown; charset=utf-8',
+};
+
+/** A static file server on 127.0.0.1 at a free port: GET and HEAD, nothing outside `root`. */
+async function serveFolder(root: string, headers: Readonly<Record<string, string>>): Promise<{ url: string; close(): Promise<void> }> {
+  const base = normalize(root);
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405).end();
+        return;
+      }
+      let file: string;
+      try {
+        file = normalize(join(base, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      if (file !== base && !file.startsWith(base + sep)) {
+        res.writeHead(403).end();
+        return;
+      }
+      try {
+        if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+        const size = (await stat(file)).size;
+        res.writeHead(200, {
+          'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+          'Content-Length': size,
+          'Cache-Control': 'no-store',
+          ...headers,
+        });
+        if (req.method === 'HEAD') res.end();
+        else createReadStream(file).pipe(res);
+      } catch {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// The callbacks given to page.evaluate run in the page; this file has no DOM lib, so it declares
+// the little they touch.
+declare const window: { readonly resprunebench: { run(request: BrowserRequest): Promise<Omit<BrowserTiming, 'request'> & { crossOriginIsolated: boolean }> } };
+declare const document: { readonly body: { readonly dataset: Record<string, string | undefined> } };
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * Takes selection timings in headless Chromium on the built web demo's `bench.html`: serves
+ * `distDir` on 127.0.0.1 (with COOP/COEP when `isolated`), runs each request in order in one page
+ * (engines are created once per mode and inputs once per shape, both outside the timed region), and
+ * closes the page, the browser and the server, also on failure.
+ *
+ * @param o - the built demo, the browser, isolation, the requests and a progress logger
+ * @returns one timing per request, in order
+ * @throws Error when the browser or the page is missing, when `isolated` is set but the page did not
+ *   become cross-origin isolated, or when a request fails in the page (e.g. `mode: 'threads'`
+ *   without `isolated`: `E_WASM_UNAVAILABLE`), naming the request
+ * @example
+ * ```ts
+ * import { browserAvailable, browserTimings } from './browser.js';
+ * if (browserAvailable({ distDir: 'apps/web-demo/dist' }).ok) {
+ *   const [t] = await browserTimings({
+ *     distDir: 'apps/web-demo/dist',
+ *     isolated: true,
+ *     requests: [{ n: 576, d: 4096, k: 128, seed: 1, repeat: 5, mode: 'threads' }],
+ *   });
+ *   console.log(`${t!.ms.toFixed(1)} ms on ${t!.threads} threads (${t!.kind})`);
+ * }
+ * ```
+ */
+export async function browserTimings(o: BrowserTimingsOptions): Promise<BrowserTiming[]> {
+  const log = o.log ?? (() => undefined);
+  const available = browserAvailable({ distDir: o.distDir, ...(o.chromium === undefined ? {} : { chromium: o.chromium }) });
+  if (!available.ok) throw new Error(`browser timings: ${available.reason}`);
+  const { chromium } = (await import(PLAYWRIGHT)) as Driver;
+  const server = await serveFolder(o.distDir, o.isolated ? ISOLATION_HEADERS : {});
+  let browser: DriverBrowser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: available.chromium, args: CHROMIUM_ARGS });
+    log(`browser: ${available.chromium} (Chromium ${browser.version()}), ${o.isolated ? 'cross-origin isolated' : 'not isolated'}, ${server.url}bench.html`);
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${server.url}bench.html`);
+    await page.waitForFunction(() => document.body.dataset['ready'] === 'true', null, { timeout: 60_000 });
+    const out: BrowserTiming[] = [];
+    for (const request of o.requests) {
+      const label = `${request.n}×${request.d} K=${request.k} seed ${request.seed}, ${request.mode}`;
+      let r: Awaited<ReturnType<typeof window.resprunebench.run>>;
+      try {
+        r = await page.evaluate((req) => window.resprunebench.run(req), request);
+      } catch (cause) {
+        const message = cause instanceof Error ? cause.message : String(cause);
+        throw new Error(`browser timing ${label} failed: ${message}${pageErrors.length > 0 ? `; page errors: ${pageErrors.join('; ')}` : ''}`, { cause });
+      }
+      if (o.isolated && !r.crossOriginIsolated) {
+        throw new Error(`browser timings: the page at ${server.url} was served with COOP/COEP but is not cross-origin isolated`);
+      }
+      log(`browser ${label}: ${r.ms.toFixed(2)} ms best of ${r.runs.length} (${r.kind}, ${r.threads} thread${r.threads === 1 ? '' : 's'})`);
+      out.push({ request, ms: r.ms, runs: r.runs, kind: r.kind, threads: r.threads, order: r.order });
+    }
+    return out;
+  } finally {
+    await browser?.close();
+    await server.close();
+  }
+}
