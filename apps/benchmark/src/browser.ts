@@ -12,26 +12,10 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
+import type { Browser } from 'playwright-core';
 
-/**
- * The driver, loaded only when a browser timing runs. The few calls used are typed here, so this
- * file compiles (and `browserAvailable` can say what is missing) where playwright-core is not installed.
- */
-const PLAYWRIGHT: string = 'playwright-core';
-interface DriverPage {
-  on(event: 'pageerror', listener: (error: Error) => void): void;
-  goto(url: string): Promise<unknown>;
-  waitForFunction<A>(fn: (arg: A) => boolean, arg: A, options: { timeout: number }): Promise<unknown>;
-  evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
-}
-interface DriverBrowser {
-  version(): string;
-  newPage(): Promise<DriverPage>;
-  close(): Promise<void>;
-}
-interface Driver {
-  readonly chromium: { launch(options: { executablePath: string; args: string[] }): Promise<DriverBrowser> };
-}
+/** The driver, loaded only when a browser timing runs. */
+const PLAYWRIGHT = 'playwright-core';
 
 /** Where Debian's `chromium` package installs the browser. */
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
@@ -242,9 +226,9 @@ export async function browserTimings(o: BrowserTimingsOptions): Promise<BrowserT
   const log = o.log ?? (() => undefined);
   const available = browserAvailable({ distDir: o.distDir, ...(o.chromium === undefined ? {} : { chromium: o.chromium }) });
   if (!available.ok) throw new Error(`browser timings: ${available.reason}`);
-  const { chromium } = (await import(PLAYWRIGHT)) as Driver;
+  const { chromium } = await import('playwright-core');
   const server = await serveFolder(o.distDir, o.isolated ? ISOLATION_HEADERS : {});
-  let browser: DriverBrowser | undefined;
+  let browser: Browser | undefined;
   try {
     browser = await chromium.launch({ executablePath: available.chromium, args: CHROMIUM_ARGS });
     log(`browser: ${available.chromium} (Chromium ${browser.version()}), ${o.isolated ? 'cross-origin isolated' : 'not isolated'}, ${server.url}bench.html`);
@@ -256,13 +240,19 @@ export async function browserTimings(o: BrowserTimingsOptions): Promise<BrowserT
     const out: BrowserTiming[] = [];
     for (const request of o.requests) {
       const label = `${request.n}×${request.d} K=${request.k} seed ${request.seed}, ${request.mode}`;
-      let r: Awaited<ReturnType<typeof window.resprunebench.run>>;
-      try {
-        r = await page.evaluate((req) => window.resprunebench.run(req), request);
-      } catch (cause) {
-        const message = cause instanceof Error ? cause.message : String(cause);
-        throw new Error(`browser timing ${label} failed: ${message}${pageErrors.length > 0 ? `; page errors: ${pageErrors.join('; ')}` : ''}`, { cause });
+      // a failure comes back as text with its ResPruneError code (an Error's own fields do not cross)
+      const answer = await page.evaluate(
+        (req) =>
+          window.resprunebench.run(req).then(
+            (result) => ({ result }),
+            (e: { code?: string; message?: string }) => ({ error: `${e.code === undefined ? '' : `${e.code}: `}${e.message ?? String(e)}` }),
+          ),
+        request,
+      );
+      if (!('result' in answer)) {
+        throw new Error(`browser timing ${label} failed: ${answer.error}${pageErrors.length > 0 ? `; page errors: ${pageErrors.join('; ')}` : ''}`);
       }
+      const r = answer.result;
       if (o.isolated && !r.crossOriginIsolated) {
         throw new Error(`browser timings: the page at ${server.url} was served with COOP/COEP but is not cross-origin isolated`);
       }
