@@ -400,38 +400,53 @@ function ownNorms(): void {
 
 /**
  * Phase 1a, own rows: squared norms, and the largest |x| (NaN when any entry is NaN) into
- * RED[tid] + 32, read in the same pass.
+ * RED[tid] + 32, read in the same pass. With text (and no given weights) the text · token dot
+ * products of each chunk of 16 rows follow right after its norms, while those rows are still in
+ * cache, so X is read from memory once for both.
  */
 function phaseNorms(): void {
   let mx = f32x4.splat(0);
-  let i = lo;
-  for (; i + 4 <= hi; i += 4) {
-    const a0 = X + <usize>i * rowBytes;
-    const a1 = a0 + rowBytes;
-    const a2 = a1 + rowBytes;
-    const a3 = a2 + rowBytes;
-    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-    for (let o: usize = 0; o < rowBytes; o += 16) {
-      const v0 = v128.load(a0 + o);
-      const v1 = v128.load(a1 + o);
-      const v2 = v128.load(a2 + o);
-      const v3 = v128.load(a3 + o);
-      s0 = f32x4.add(s0, f32x4.mul(v0, v0));
-      s1 = f32x4.add(s1, f32x4.mul(v1, v1));
-      s2 = f32x4.add(s2, f32x4.mul(v2, v2));
-      s3 = f32x4.add(s3, f32x4.mul(v3, v3));
-      mx = f32x4.max(mx, f32x4.max(f32x4.max(f32x4.abs(v0), f32x4.abs(v1)), f32x4.max(f32x4.abs(v2), f32x4.abs(v3))));
+  const withText = gi(S_HAS_WEIGHTS) == 0 && gi(S_M) > 0;
+  const ownLo = lo;
+  const ownHi = hi;
+  for (let c0 = ownLo; c0 < ownHi; c0 += 16) {
+    const c1 = min(c0 + 16, ownHi);
+    let i = c0;
+    for (; i + 4 <= c1; i += 4) {
+      const a0 = X + <usize>i * rowBytes;
+      const a1 = a0 + rowBytes;
+      const a2 = a1 + rowBytes;
+      const a3 = a2 + rowBytes;
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+      for (let o: usize = 0; o < rowBytes; o += 16) {
+        const v0 = v128.load(a0 + o);
+        const v1 = v128.load(a1 + o);
+        const v2 = v128.load(a2 + o);
+        const v3 = v128.load(a3 + o);
+        s0 = f32x4.add(s0, f32x4.mul(v0, v0));
+        s1 = f32x4.add(s1, f32x4.mul(v1, v1));
+        s2 = f32x4.add(s2, f32x4.mul(v2, v2));
+        s3 = f32x4.add(s3, f32x4.mul(v3, v3));
+        mx = f32x4.max(mx, f32x4.max(f32x4.max(f32x4.abs(v0), f32x4.abs(v1)), f32x4.max(f32x4.abs(v2), f32x4.abs(v3))));
+      }
+      const b = E0 + (<usize>i << 3);
+      store<f64>(b, hsum(s0));
+      store<f64>(b + 8, hsum(s1));
+      store<f64>(b + 16, hsum(s2));
+      store<f64>(b + 24, hsum(s3));
     }
-    const b = E0 + (<usize>i << 3);
-    store<f64>(b, hsum(s0));
-    store<f64>(b + 8, hsum(s1));
-    store<f64>(b + 16, hsum(s2));
-    store<f64>(b + 24, hsum(s3));
-  }
-  for (; i < hi; i++) {
-    const a = X + <usize>i * rowBytes;
-    for (let o: usize = 0; o < rowBytes; o += 16) mx = f32x4.max(mx, f32x4.abs(v128.load(a + o)));
-    store<f64>(E0 + (<usize>i << 3), k1x1(a, a));
+    for (; i < c1; i++) {
+      const a = X + <usize>i * rowBytes;
+      for (let o: usize = 0; o < rowBytes; o += 16) mx = f32x4.max(mx, f32x4.abs(v128.load(a + o)));
+      store<f64>(E0 + (<usize>i << 3), k1x1(a, a));
+    }
+    if (withText) {
+      lo = c0;
+      hi = c1;
+      textDots();
+      lo = ownLo;
+      hi = ownHi;
+    }
   }
   const m = max(max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
   store<f64>(redW() + 32, <f64>m);
@@ -447,6 +462,22 @@ function globalMaxAbs(): f64 {
   }
   return m;
 }
+
+/** text · token for the rows [lo, hi), up to MAX_BATCH text rows per pass (the Gram kernels), into TDOT. */
+function textDots(): void {
+  const m = gi(S_M);
+  const T = gp(S_T);
+  const tdot = gp(S_TDOT);
+  for (let q0 = 0; q0 < m; q0 += MAX_BATCH) {
+    const cnt = min(MAX_BATCH, m - q0);
+    for (let q = 0; q < cnt; q++) {
+      store<u32>(pRowPtr + (<usize>q << 2), <u32>(T + <usize>(q0 + q) * rowBytes));
+      store<u32>(pOutPtr + (<usize>q << 2), <u32>(tdot + <usize>(q0 + q) * <usize>N * 8));
+    }
+    dotRows(cnt);
+  }
+}
+
 
 /** Phase 1b, own rows: (rescale), raw squared norms (into E0), cosine relevance (into REL), column sums. */
 function phaseStats(scale: f32): void {
@@ -466,15 +497,8 @@ function phaseStats(scale: f32): void {
       const t = T + <usize>q * rowBytes;
       store<f64>(pTNorm + (<usize>q << 3), k1x1(t, t));
     }
-    // text · token for own rows, up to MAX_BATCH text rows per pass (the Gram kernels)
-    for (let q0 = 0; q0 < m; q0 += MAX_BATCH) {
-      const cnt = min(MAX_BATCH, m - q0);
-      for (let q = 0; q < cnt; q++) {
-        store<u32>(pRowPtr + (<usize>q << 2), <u32>(T + <usize>(q0 + q) * rowBytes));
-        store<u32>(pOutPtr + (<usize>q << 2), <u32>(tdot + <usize>(q0 + q) * <usize>N * 8));
-      }
-      dotRows(cnt);
-    }
+    // text · token for own rows: phaseNorms computed them, unless X was rescaled since
+    if (scale != 1) textDots();
     for (let i = lo; i < hi; i++) {
       const vn = Math.sqrt(load<f64>(E0 + (<usize>i << 3)));
       let best = -Infinity;
