@@ -6,7 +6,7 @@
  *
  *   node apps/benchmark/dist/main.js [--suite peers,foundation,scaling] [--repeat 5] [--rounds 3] [--threads 2]
  *        [--backends fast,fast-1t,select(),tfjs-cpu,tfjs-wasm,tfjs-cpu+fast-kernel,tfjs-wasm+fast-kernel]
- *        [--python PATH | --no-python] [--out report.md] [--svg scaling.svg] [--json results.json] [--quick]
+ *        [--python PATH | --no-python] [--no-browser] [--out report.md] [--svg scaling.svg] [--json results.json] [--quick]
  *   node apps/benchmark/dist/main.js --merge run1.json,run2.json --out report.md --svg scaling.svg
  *
  * The peers suite alternates the implementations in `--rounds` rounds of `--repeat` runs each
@@ -18,11 +18,18 @@ import { execSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createFastEngine } from '@resprune/linalg';
 import { meanPairwiseCosine, syntheticTokens } from '@resprune/synthetic-tokens';
+import { browserAvailable, browserTimings, type BrowserTiming } from './browser.js';
 import { findPython, runPeers, type PeerResult } from './peers.js';
 import { fastRunner, firstDifference, sameSet, selectorRunner, tfjsRunner, time, type Problem, type Runner, type Timing } from './runners.js';
 import { merge, renderMarkdown, type Cell, type PeerRow, type Results } from './report.js';
+
+/** Seed of the peers suite's inputs (the browser page rebuilds them from it). */
+const PEER_SEED = 7;
+/** The built web demo, whose bench.html times the engine in the browser. */
+const WEB_DIST = fileURLToPath(new URL('../../web-demo/dist', import.meta.url));
 import { scalingSvg } from './scaling.js';
 
 interface Args {
@@ -37,13 +44,14 @@ interface Args {
   svg: string | undefined;
   json: string | undefined;
   quick: boolean;
+  browser: boolean;
   merge: string[];
 }
 
 const ALL_BACKENDS = ['fast', 'fast-1t', 'select()', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-cpu+fast-kernel', 'tfjs-wasm+fast-kernel'];
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { suites: ['peers', 'foundation'], repeat: 5, rounds: 3, threads: 2, backends: ALL_BACKENDS, python: undefined, noPython: false, out: undefined, svg: undefined, json: undefined, quick: false, merge: [] };
+  const a: Args = { suites: ['peers', 'foundation'], repeat: 5, rounds: 3, threads: 2, backends: ALL_BACKENDS, python: undefined, noPython: false, out: undefined, svg: undefined, json: undefined, quick: false, browser: true, merge: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const next = (): string => {
@@ -63,8 +71,9 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--json') a.json = next();
     else if (arg === '--merge') a.merge = next().split(',');
     else if (arg === '--quick') a.quick = true;
+    else if (arg === '--no-browser') a.browser = false;
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: resprune-bench [--suite peers,foundation,scaling] [--repeat R] [--rounds R] [--threads T] [--backends list] [--python PATH|--no-python] [--out FILE.md] [--svg FILE.svg] [--json FILE.json] [--quick] | --merge a.json,b.json [--out] [--svg]');
+      console.log('usage: resprune-bench [--suite peers,foundation,scaling] [--repeat R] [--rounds R] [--threads T] [--backends list] [--python PATH|--no-python] [--no-browser] [--out FILE.md] [--svg FILE.svg] [--json FILE.json] [--quick] | --merge a.json,b.json [--out] [--svg]');
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
@@ -117,6 +126,31 @@ function mergePeerRounds(rounds: PeerResult[]): PeerResult {
     methods[name] = { ...last.methods[name]!, ms: Math.min(...runs), runs };
   }
   return { ...last, methods };
+}
+
+/** The browser columns of a peers row: best of every round, and whether its picks are Node's. */
+function browserRow(rounds: BrowserTiming[][], nodeOrder: Int32Array, chromium: string): NonNullable<PeerRow['browser']> {
+  const pick = (mode: 'threads' | 'single'): BrowserTiming[] => rounds.map((r) => r.find((t) => t.request.mode === mode)!);
+  const asCell = (ts: BrowserTiming[]): Cell => {
+    const runs = ts.flatMap((t) => t.runs);
+    return { ms: Math.min(...runs), runs, stats: { kind: ts.at(-1)!.kind, threads: ts.at(-1)!.threads } };
+  };
+  const all = rounds.flat();
+  return {
+    threads: asCell(pick('threads')),
+    single: asCell(pick('single')),
+    chromium,
+    samePicks: all.every((t) => firstDifference(t.order, nodeOrder) < 0),
+  };
+}
+
+/** `Chromium 1xx.…` from the executable, or plain `Chromium`. */
+function chromiumVersion(path: string): string {
+  try {
+    return execSync(`${JSON.stringify(path)} --version`, { encoding: 'utf8', timeout: 20_000 }).trim() || 'Chromium';
+  } catch {
+    return 'Chromium';
+  }
 }
 
 function cell(t: Timing): Cell {
@@ -175,21 +209,39 @@ async function main(): Promise<void> {
 
   // ---- the issue's three shapes against CDPruner and DivPrune -----------------------------------
   if (args.suites.includes('peers')) {
+    // the same engine in headless Chromium, in the same rounds (the web demo's bench page)
+    let browser: string | undefined;
+    let browserVersion = 'Chromium';
+    if (args.browser) {
+      const b = browserAvailable({ distDir: WEB_DIST });
+      if (b.ok) {
+        browser = b.chromium;
+        browserVersion = chromiumVersion(b.chromium);
+      } else {
+        results.notes.push(`Browser timings skipped: ${b.reason}.`);
+        log(`note: browser timings skipped: ${b.reason}`);
+      }
+    }
     const shapes = args.quick ? [[144, 512, 32, 0.7]] : [[576, 4096, 128, 0.7], [1296, 3584, 144, 0.35], [2880, 4096, 320, 0.5]];
     const torch = py.torch !== undefined;
     const peerNames = torch ? ['cdpruner-torch', 'divprune-torch'] : ['cdpruner-numpy', 'divprune-numpy'];
     results.peers = [];
     for (const [n, d, k, target] of shapes as Array<[number, number, number, number]>) {
-      const p = problem(n, d, k, 7);
+      const p = problem(n, d, k, PEER_SEED);
       log(`peers: N=${n} d=${d} K=${k} (mean pairwise cosine ${meanPairwiseCosine(p.visual, n, d).toFixed(2)})`);
       // rounds: ours, then the references, again and again, so drift in machine speed hits both
       const fastRounds: Timing[] = [];
       const oneRounds: Timing[] = [];
       const peerRounds: PeerResult[] = [];
+      const browserRounds: BrowserTiming[][] = [];
       const python = torch ? py.torch : py.numpy;
       for (let round = 0; round < args.rounds; round++) {
         fastRounds.push(await time(fastRunner('fast', engine), p, args.repeat));
         oneRounds.push(await time(fastRunner('fast-1t', single), p, args.repeat));
+        if (browser !== undefined) {
+          const req = { n, d, k, seed: PEER_SEED, repeat: args.repeat };
+          browserRounds.push(await browserTimings({ distDir: WEB_DIST, chromium: browser, isolated: true, requests: [{ ...req, mode: 'threads' }, { ...req, mode: 'single' }] }));
+        }
         if (python !== undefined) peerRounds.push(runPeers(python, p.visual, p.text, n, d, k, args.repeat, peerNames, args.threads));
       }
       const fast = bestOfRounds(fastRounds);
@@ -206,6 +258,7 @@ async function main(): Promise<void> {
         peerKind: torch ? 'torch' : 'numpy',
         ...(c === undefined ? {} : { cdpruner: { ms: c.ms, runs: c.runs }, sameAsCdpruner: sameSet(cdp.order, c.order) }),
         ...(dv === undefined ? {} : { divprune: { ms: dv.ms, runs: dv.runs } }),
+        ...(browserRounds.length === 0 ? {} : { browser: browserRow(browserRounds, fast.order, browserVersion) }),
       };
       results.peers.push(row);
       log(`  fast ${ms(fast.ms)} ms [${fast.runs.map(ms).join(' ')}] ${JSON.stringify(fast.stats)}; 1t ${ms(one.ms)}; CDPruner ${ms(c?.ms)} [${c?.runs.map(ms).join(' ') ?? ''}]; DivPrune ${ms(dv?.ms)}; ratio ${c === undefined ? '–' : (fast.ms / c.ms).toFixed(3)}`);

@@ -20,6 +20,8 @@ export interface PeerRow {
   divprune?: Cell;
   peerKind: 'torch' | 'numpy';
   sameAsCdpruner?: boolean;
+  /** The same engine in headless Chromium (the web demo's bench page), when measured. */
+  browser?: { threads: Cell; single: Cell; chromium: string; samePicks: boolean };
 }
 
 /** A row of the foundation grid. */
@@ -146,6 +148,18 @@ export function renderMarkdown(r: Results, svgName: string | undefined): string 
       );
     }
     md.push('');
+    const withBrowser = r.peers.filter((p) => p.browser !== undefined);
+    if (withBrowser.length > 0) {
+      md.push(`### In the browser (${withBrowser[0]!.browser!.chromium}, headless, cross-origin isolated)`, '');
+      md.push('| N, d, K | Node, 2 threads | browser, 2 threads | browser, 1 thread | browser ÷ Node | browser ratio to CDPruner | target | same picks as Node |');
+      md.push('|---|---|---|---|---|---|---|---|');
+      for (const p of withBrowser) {
+        const b = p.browser!;
+        const toCdp = p.cdpruner === undefined ? '–' : `${(b.threads.ms / p.cdpruner.ms).toFixed(2)}×`;
+        md.push(`| ${p.n}, ${p.d}, ${p.k} | ${ms(p.fast.ms)} | ${ms(b.threads.ms)} | ${ms(b.single.ms)} | ${(b.threads.ms / p.fast.ms).toFixed(2)}× | ${toCdp} | ≤ ${p.target}× | ${b.samePicks ? 'yes' : 'no'} |`);
+      }
+      md.push('');
+    }
   }
   if (r.grid !== undefined && r.grid.length > 0) {
     const names = Object.keys(r.grid[0]!.cells);
