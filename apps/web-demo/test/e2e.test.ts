@@ -187,7 +187,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     const engine = page.locator('#select-engine');
     expect(await engine.getAttribute('data-kind')).toBe('wasm');
     expect(await engine.getAttribute('data-threads')).toBe('1');
-    expect(await engine.textContent()).toBe('selection: WebAssembly SIMD, 1 thread (page not cross-origin isolated)');
+    expect(await engine.textContent()).toBe('WebAssembly SIMD, 1 thread (page not cross-origin isolated)');
     firstSelection = { kept: await keptIndices(page), backend: await page.evaluate(() => document.body.dataset['backend']) };
     await shot('01-loaded');
   });
@@ -442,8 +442,8 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
       const engine = other.locator('#select-engine');
       expect(await engine.getAttribute('data-kind')).toBe(threads > 1 ? 'wasm-threads' : 'wasm');
       expect(await engine.getAttribute('data-threads')).toBe(String(threads));
-      if (threads > 1) expect(await engine.textContent()).toBe(`selection: WebAssembly SIMD, ${threads} threads`);
-      else expect(await engine.textContent()).toMatch(/^selection: WebAssembly SIMD, 1 thread \(one core/);
+      if (threads > 1) expect(await engine.textContent()).toBe(`WebAssembly SIMD, ${threads} threads`);
+      else expect(await engine.textContent()).toMatch(/^WebAssembly SIMD, 1 thread \(one core/);
       // the threaded greedy keeps the same tokens as the single-threaded one on the same features
       // (both pages extract them on tfjs wasm here; another backend may round them differently)
       expect(firstSelection).toBeDefined();

@@ -221,7 +221,7 @@ function engineLabel(e: SelectEngineInfo): string {
 
 selector.ready.then(
   ({ methods: list, engine }) => {
-    ui.selectEngine.textContent = `selection: ${engineLabel(engine)}`;
+    ui.selectEngine.textContent = engineLabel(engine);
     Object.assign(ui.selectEngine.dataset, { kind: engine.kind, threads: String(engine.threads), isolated: String(engine.crossOriginIsolated) });
     state.methods = list;
     ui.method.replaceChildren(
