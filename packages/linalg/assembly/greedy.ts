@@ -59,7 +59,7 @@ const S_ROWS = 45; // Gram rows computed
 const S_RECOMPUTES = 46; // guarded picks
 const S_ERROR = 47; // 0 ok, 1 barrier timeout, 2 non-finite input
 const S_SCALE = 48; // power of two X was multiplied by (energies are in scaled units)
-const S_MAIN_CAN_WAIT = 17; // 1 when thread 0 may block (Node), 0 in browsers
+const S_MAIN_CAN_WAIT = 17; // 1 when thread 0 may block (Node, browser workers), 0 on a page's main thread
 // i32 synchronisation words (byte offsets)
 const B_COUNT: usize = 512;
 const B_GEN: usize = 576;

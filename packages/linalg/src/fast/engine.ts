@@ -35,6 +35,11 @@ type Global = typeof globalThis & {
 };
 const G = globalThis as Global;
 const isNode = typeof G.process?.versions?.node === 'string';
+/**
+ * Whether the calling thread may block in Atomics.wait at a barrier: Node, and browser workers
+ * (dedicated workers may block; a page's main thread may not, so it spins instead).
+ */
+const callerCanBlock = isNode || typeof (globalThis as { DedicatedWorkerGlobalScope?: unknown }).DedicatedWorkerGlobalScope === 'function';
 
 const PAGE = 65536;
 const MAX_PAGES = 32768; // 2 GiB
@@ -272,7 +277,7 @@ class WasmEngine implements FastEngine {
     f[Slot.GUARD] = GUARD_FRACTION;
     f[Slot.THREADS] = threads;
     f[Slot.HEAP] = ctl + CONTROL_BYTES;
-    f[Slot.MAIN_CAN_WAIT] = isNode ? 1 : 0;
+    f[Slot.MAIN_CAN_WAIT] = callerCanBlock ? 1 : 0;
     const end = this.#ex.layout(ctl);
     this.#ensure(end);
     const buf = this.#memory.buffer;

@@ -60,14 +60,14 @@ function fastResidualGreedy(engine: FastEngine, fallback: KernelFunc | undefined
 }
 
 /**
- * Registers the fast path (WebAssembly SIMD on worker threads, see {@link createFastEngine}) as
+ * Registers the fast path (WebAssembly SIMD on worker threads, see {@link @resprune/linalg!createFastEngine}) as
  * the `ResPrune.ResidualGreedy` kernel of the `cpu` and `wasm` tfjs backends, replacing the
  * kernels registered there before (which still serve the forced-order mode, and come back with
  * {@link unregisterFastKernels}). The `tensorflow` backend keeps its composed ops. The package's
  * own kernels are registered first when they are not yet (`registerKernels()`); calling this
  * again is harmless.
  *
- * @param engine - the engine to run on; default: the shared {@link getFastEngine}
+ * @param engine - the engine to run on; default: the shared {@link @resprune/linalg!getFastEngine}
  * @returns the engine the kernels run on
  * @example
  * ```ts
