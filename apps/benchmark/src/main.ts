@@ -147,7 +147,7 @@ function browserRow(rounds: BrowserTiming[][], nodeOrder: Int32Array, chromium: 
 /** `Chromium 1xx.…` from the executable, or plain `Chromium`. */
 function chromiumVersion(path: string): string {
   try {
-    return execSync(`${JSON.stringify(path)} --version`, { encoding: 'utf8', timeout: 20_000 }).trim() || 'Chromium';
+    return execSync(`${JSON.stringify(path)} --version`, { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim() || 'Chromium';
   } catch {
     return 'Chromium';
   }
