@@ -6,19 +6,16 @@
  * exactly as `problem()` in main.ts does and times `engine.select` alone, so its numbers sit beside
  * the Node runners' and its pick order can be checked against theirs.
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumPath, CROSS_ORIGIN_ISOLATION_HEADERS, startStaticServer } from '@resprune/local-browser';
 
 /** The driver, loaded only when a browser timing runs. */
 const PLAYWRIGHT = 'playwright-core';
 
-/** Where Debian's `chromium` package installs the browser. */
-export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+export { chromiumPath, DEFAULT_CHROMIUM } from '@resprune/local-browser';
 
 /** One timing asked of the browser page. */
 export interface BrowserRequest {
@@ -56,7 +53,7 @@ export interface BrowserTiming {
 export interface BrowserTimingsOptions {
   /** The built web demo (its `bench.html` and `assets/`), e.g. `apps/web-demo/dist`. */
   readonly distDir: string;
-  /** The Chromium executable; default `$CHROMIUM`, else {@link DEFAULT_CHROMIUM}. */
+  /** The Chromium executable; default {@link chromiumPath}'s choice. */
   readonly chromium?: string;
   /** Serve with `Cross-Origin-Opener-Policy` / `Cross-Origin-Embedder-Policy`, so the page may use threads. */
   readonly isolated: boolean;
@@ -69,19 +66,6 @@ export interface BrowserTimingsOptions {
 /** Whether {@link browserTimings} can run, and if not, why. */
 export type BrowserAvailability = { readonly ok: true; readonly chromium: string } | { readonly ok: false; readonly reason: string };
 
-/**
- * The Chromium executable to use: the explicit path, else `$CHROMIUM`, else {@link DEFAULT_CHROMIUM}.
- *
- * @param explicit - a path given by the caller
- * @returns the path (not checked)
- * @example
- * ```ts
- * console.log(chromiumPath()); // '/usr/bin/chromium' unless $CHROMIUM is set
- * ```
- */
-export function chromiumPath(explicit?: string): string {
-  return explicit ?? process.env['CHROMIUM'] ?? DEFAULT_CHROMIUM;
-}
 
 /**
  * Tells whether a browser timing can run here: playwright-core (the driver) is installed, the
@@ -112,91 +96,10 @@ export function browserAvailable(o: { readonly chromium?: string; readonly distD
   return { ok: true, chromium };
 }
 
-const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
-
-const TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.svg': 'image/svg+xml',
-  '.md': 'text/markdown; charset=utf-8',
-};
-
-/** A static file server on 127.0.0.1 at a free port: GET and HEAD, nothing outside `root`. */
-async function serveFolder(root: string, headers: Readonly<Record<string, string>>): Promise<{ url: string; close(): Promise<void> }> {
-  const base = normalize(root);
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.writeHead(405).end();
-        return;
-      }
-      let file: string;
-      try {
-        file = normalize(join(base, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
-      } catch {
-        res.writeHead(400).end();
-        return;
-      }
-      if (file !== base && !file.startsWith(base + sep)) {
-        res.writeHead(403).end();
-        return;
-      }
-      try {
-        if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
-        const size = (await stat(file)).size;
-        res.writeHead(200, {
-          'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-          'Content-Length': size,
-          'Cache-Control': 'no-store',
-          ...headers,
-        });
-        if (req.method === 'HEAD') res.end();
-        else createReadStream(file).pipe(res);
-      } catch {
-        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
-      }
-    })();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 // The callbacks given to page.evaluate run in the page; this file has no DOM lib, so it declares
 // the little they touch.
 declare const window: { readonly resprunebench: { run(request: BrowserRequest): Promise<Omit<BrowserTiming, 'request'> & { crossOriginIsolated: boolean }> } };
 declare const document: { readonly body: { readonly dataset: Record<string, string | undefined> } };
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /**
  * Takes selection timings in headless Chromium on the built web demo's `bench.html`: serves
@@ -227,10 +130,10 @@ export async function browserTimings(o: BrowserTimingsOptions): Promise<BrowserT
   const available = browserAvailable({ distDir: o.distDir, ...(o.chromium === undefined ? {} : { chromium: o.chromium }) });
   if (!available.ok) throw new Error(`browser timings: ${available.reason}`);
   const { chromium } = await import('playwright-core');
-  const server = await serveFolder(o.distDir, o.isolated ? ISOLATION_HEADERS : {});
+  const server = await startStaticServer(o.distDir, o.isolated ? { headers: CROSS_ORIGIN_ISOLATION_HEADERS } : {});
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: available.chromium, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: available.chromium, args: [...CHROMIUM_ARGS] });
     log(`browser: ${available.chromium} (Chromium ${browser.version()}), ${o.isolated ? 'cross-origin isolated' : 'not isolated'}, ${server.url}bench.html`);
     const page = await browser.newPage();
     const pageErrors: string[] = [];

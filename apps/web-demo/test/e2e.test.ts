@@ -13,20 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFastEngine } from '@resprune/linalg';
 import { writeNpy } from '@resprune/npy';
 import { syntheticTokens } from '@resprune/synthetic-tokens';
-import { startStaticServer, type StaticServer } from './static-server.js';
+import { CHROMIUM_ARGS, chromiumPath, CROSS_ORIGIN_ISOLATION_HEADERS, startStaticServer, type StaticServer } from '@resprune/local-browser';
 
-/** Debian's chromium (apt-get install -y chromium); CHROMIUM_PATH points elsewhere on other systems. */
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+/** Debian's chromium (apt-get install -y chromium); $CHROMIUM_PATH points elsewhere on other systems. */
+const CHROMIUM = chromiumPath();
 const here = dirname(fileURLToPath(import.meta.url));
 const app = join(here, '..');
 const dist = join(app, 'dist');
@@ -72,7 +62,7 @@ interface BenchResult {
 declare const window: { readonly innerWidth: number; readonly resprunebench: { run(request: BenchRequest): Promise<BenchResult> } };
 declare const crossOriginIsolated: boolean;
 declare const navigator: { readonly hardwareConcurrency: number };
-const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+const ISOLATION_HEADERS = CROSS_ORIGIN_ISOLATION_HEADERS;
 
 /** A deterministic PRNG (mulberry32), so the fixtures are the same on every run. */
 function rng(seed: number): () => number {
@@ -154,7 +144,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     mkdirSync(artifacts, { recursive: true });
     server = await startStaticServer(dist);
     // launch() gives chromium a fresh temporary --user-data-dir of its own
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => consoleLog.push(`[${m.type()}] ${m.text()}`));

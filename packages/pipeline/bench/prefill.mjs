@@ -79,8 +79,9 @@ for (const [label, budget] of budgets) {
   rows.push(row);
   console.error(JSON.stringify(row));
 }
+const engine = lvlm.selectionEngine;
 lvlm.dispose();
-const machine = `${cpus().length}-core ${cpus()[0]?.model ?? 'x86'}, Node ${process.version}, tfjs ${tf.version_core} ${values.backend}`;
+const machine = `${cpus().length}-core ${cpus()[0]?.model ?? 'x86'}, Node ${process.version}, tfjs ${tf.version_core} ${values.backend}, selection on ${engine.kind} × ${engine.threads}`;
 const table = [
   `| budget | kept | L' | prefill ms | decode ms/token | selection ms | KV cache | LLM prefill GFLOP |`,
   `|---|---:|---:|---:|---:|---:|---:|---:|`,
@@ -88,4 +89,4 @@ const table = [
 ].join('\n');
 const load = `load average (1/5/15 min) ${loadStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at end`;
 console.log(`Machine: ${machine}; ${load}\n\n${table}`);
-if (values.out) writeFileSync(values.out, JSON.stringify({ machine, load, backend: values.backend, rows }, null, 2));
+if (values.out) writeFileSync(values.out, JSON.stringify({ machine, load, backend: values.backend, selectionEngine: engine, rows }, null, 2));

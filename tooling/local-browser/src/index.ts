@@ -1,3 +1,9 @@
+/**
+ * @packageDocumentation
+ * What the browser tests and the browser benchmark share: a static file server on 127.0.0.1 (with
+ * or without the cross-origin isolation headers) and where to find Debian's headless Chromium and
+ * how to start it. Private to this repository.
+ */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -40,6 +46,13 @@ export interface StaticServerOptions {
  * @param root - the folder to serve (e.g. `dist`)
  * @param options - extra response headers
  * @returns the server; close it when done
+ * @example
+ * ```ts
+ * import { CROSS_ORIGIN_ISOLATION_HEADERS, startStaticServer } from '@resprune/local-browser';
+ * const server = await startStaticServer('apps/web-demo/dist', { headers: CROSS_ORIGIN_ISOLATION_HEADERS });
+ * console.log(server.url);
+ * await server.close();
+ * ```
  */
 export async function startStaticServer(root: string, options: StaticServerOptions = {}): Promise<StaticServer> {
   const base = normalize(root);
@@ -49,8 +62,13 @@ export async function startStaticServer(root: string, options: StaticServerOptio
         res.writeHead(405).end();
         return;
       }
-      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-      let file = normalize(join(base, path));
+      let file: string;
+      try {
+        file = normalize(join(base, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
       if (file !== base && !file.startsWith(base + sep)) {
         res.writeHead(403).end();
         return;
@@ -84,4 +102,48 @@ export async function startStaticServer(root: string, options: StaticServerOptio
         server.close(() => resolve());
       }),
   };
+}
+
+/** The headers that make a page cross-origin isolated (SharedArrayBuffer, WebAssembly threads). */
+export const CROSS_ORIGIN_ISOLATION_HEADERS: Readonly<Record<string, string>> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+/** Where Debian's `chromium` package installs the browser. */
+export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Flags for headless Chromium in tests and benchmarks: no sandbox (containers), no GPU, and none of
+ * the background traffic a fresh profile would start (nothing may reach the network).
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * The Chromium executable to use: `explicit`, else `$CHROMIUM_PATH`, else `$CHROMIUM`, else
+ * {@link DEFAULT_CHROMIUM}. It may not exist; check before launching.
+ *
+ * @param explicit - a path given by the caller
+ * @returns the path
+ * @example
+ * ```ts
+ * import { chromiumPath } from '@resprune/local-browser';
+ * console.log(chromiumPath()); // /usr/bin/chromium
+ * ```
+ */
+export function chromiumPath(explicit?: string): string {
+  const env = (name: string): string | undefined => {
+    const v = process.env[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  return explicit ?? env('CHROMIUM_PATH') ?? env('CHROMIUM') ?? DEFAULT_CHROMIUM;
 }
