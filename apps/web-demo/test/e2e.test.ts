@@ -12,7 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFastEngine } from '@resprune/linalg';
 import { writeNpy } from '@resprune/npy';
-import { syntheticTokens } from '@resprune/synthetic-tokens';
+import { syntheticTokens, uniform } from '@resprune/synthetic-tokens';
 import { CHROMIUM_ARGS, chromiumPath, CROSS_ORIGIN_ISOLATION_HEADERS, startStaticServer, type StaticServer } from '@resprune/local-browser';
 
 /** Debian's chromium (apt-get install -y chromium); $CHROMIUM_PATH points elsewhere on other systems. */
@@ -64,17 +64,8 @@ declare const crossOriginIsolated: boolean;
 declare const navigator: { readonly hardwareConcurrency: number };
 const ISOLATION_HEADERS = CROSS_ORIGIN_ISOLATION_HEADERS;
 
-/** A deterministic PRNG (mulberry32), so the fixtures are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG (mulberry32, shared with the benchmarks), so the fixtures are the same on every run. */
+const rng = uniform;
 
 function gaussian(n: number, seed: number): Float32Array {
   const next = rng(seed);
