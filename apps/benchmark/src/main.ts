@@ -110,11 +110,10 @@ function problem(n: number, d: number, k: number, seed: number): Problem {
   return { visual: syntheticTokens(n, d, seed), text: syntheticTokens(8, d, seed + 1000, 24), n, d, k };
 }
 
-/** One timing from several rounds of the same runner: best of all runs, runs in order. */
-function bestOfRounds(rounds: Timing[]): Timing {
+/** The rounds of one measurement pooled: every run in order, the best of them, the rest from the last round. */
+function pooled<T extends { readonly runs: number[] }>(rounds: readonly T[]): T & { ms: number; runs: number[] } {
   const runs = rounds.flatMap((t) => t.runs);
-  const last = rounds.at(-1)!;
-  return { ...last, ms: Math.min(...runs), runs };
+  return { ...rounds.at(-1)!, ms: Math.min(...runs), runs };
 }
 
 /** One peer result from several rounds: per method, best of all runs, runs in order. */
@@ -122,8 +121,7 @@ function mergePeerRounds(rounds: PeerResult[]): PeerResult {
   const last = rounds.at(-1)!;
   const methods: PeerResult['methods'] = {};
   for (const name of Object.keys(last.methods)) {
-    const runs = rounds.flatMap((r) => r.methods[name]?.runs ?? []);
-    methods[name] = { ...last.methods[name]!, ms: Math.min(...runs), runs };
+    methods[name] = pooled(rounds.flatMap((r) => (r.methods[name] === undefined ? [] : [r.methods[name]])));
   }
   return { ...last, methods };
 }
@@ -132,8 +130,8 @@ function mergePeerRounds(rounds: PeerResult[]): PeerResult {
 function browserRow(rounds: BrowserTiming[][], nodeOrder: Int32Array, chromium: string): NonNullable<PeerRow['browser']> {
   const pick = (mode: 'threads' | 'single'): BrowserTiming[] => rounds.map((r) => r.find((t) => t.request.mode === mode)!);
   const asCell = (ts: BrowserTiming[]): Cell => {
-    const runs = ts.flatMap((t) => t.runs);
-    return { ms: Math.min(...runs), runs, stats: { kind: ts.at(-1)!.kind, threads: ts.at(-1)!.threads } };
+    const p = pooled(ts);
+    return { ms: p.ms, runs: p.runs, stats: { kind: p.kind, threads: p.threads } };
   };
   const all = rounds.flat();
   return {
@@ -244,8 +242,8 @@ async function main(): Promise<void> {
         }
         if (python !== undefined) peerRounds.push(runPeers(python, p.visual, p.text, n, d, k, args.repeat, peerNames, args.threads));
       }
-      const fast = bestOfRounds(fastRounds);
-      const one = bestOfRounds(oneRounds);
+      const fast = pooled(fastRounds);
+      const one = pooled(oneRounds);
       // CDPruner's selection equals ResPrune with alpha 2 and l2 rows (method.md): check the picks
       const cdp = engine.select(p.visual, n, d, { keep: k, text: p.text, alpha: 2, normalize: 'l2' });
       const peers = peerRounds.length === 0 ? undefined : mergePeerRounds(peerRounds);

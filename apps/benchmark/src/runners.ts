@@ -9,7 +9,7 @@ import {
   unregisterFastKernels,
   type FastEngine,
 } from '@resprune/linalg';
-import { selectWith } from '@resprune/selector';
+import { relevanceFromCosine, selectWith } from '@resprune/selector';
 
 /** One selection problem: tokens, text vectors and the budget. */
 export interface Problem {
@@ -109,15 +109,8 @@ export function tfjsRunner(backend: 'cpu' | 'wasm', engine: FastEngine | undefin
       const t = tf.tensor2d(p.text, [m, p.d]);
       try {
         const c = cosineMaxRelevance(v, t);
-        const cos = c.dataSync();
+        const w = relevanceFromCosine(c.dataSync());
         c.dispose();
-        let lo = Infinity;
-        let hi = -Infinity;
-        for (const x of cos) {
-          lo = Math.min(lo, x);
-          hi = Math.max(hi, x);
-        }
-        const w = Float32Array.from(cos, (x) => (x - lo + 1e-6) / (hi - lo + 1e-6));
         const r = residualGreedy(v, w, p.k);
         return { order: r.order, stats: { path: r.stats.path, gramRows: r.stats.gramRows } };
       } finally {

@@ -48,6 +48,7 @@ export {
 } from './register.js';
 export { RECOMPUTE_RATIO, RESIDUAL_FLOOR } from './greedy/core.js';
 export { assertAllFinite, assertMatrix } from './validate.js';
+export { minMaxRelevance, RELEVANCE_EPSILON } from './relevance.js';
 
 // ---- fast path: WebAssembly SIMD kernel on worker threads (src/fast/, assembly/) -------------
 export {

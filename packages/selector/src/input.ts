@@ -42,6 +42,13 @@ function nonFinite(op: string, arg: string, row: number, col: number, value: unk
   });
 }
 
+/** Whether every value of a float32 array is finite (one multiply-add per value; NaN/±Inf poison the sum). */
+function allFinite(a: Float32Array): boolean {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * 0;
+  return s === 0;
+}
+
 function fromData(x: MatrixData, op: string, arg: string): { values: Float32Array; rows: number; cols: number } {
   const { data, shape } = x;
   if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((s) => typeof s === 'number' && Number.isInteger(s) && s >= 0)) {
@@ -58,6 +65,8 @@ function fromData(x: MatrixData, op: string, arg: string): { values: Float32Arra
       { details: { arg, length: data.length, shape: [rows, cols] } },
     );
   }
+  // float32 values that are all finite are used as they are (no copy)
+  if (data instanceof Float32Array && allFinite(data)) return { values: data, rows, cols };
   const values = new Float32Array(data.length);
   for (let k = 0; k < data.length; k++) {
     const v = data[k];
@@ -105,12 +114,6 @@ export interface CheckedMatrix {
   readonly tensor: tf.Tensor2D | undefined;
 }
 
-/** Whether every value of a float32 array is finite (one multiply-add per value; NaN/±Inf poison the sum). */
-function allFinite(a: Float32Array): boolean {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * 0;
-  return s === 0;
-}
 
 /**
  * Checks a {@link MatrixInput} without making a tensor: rank 2, float32 (tensors), finite values,
@@ -127,10 +130,7 @@ export function readMatrix(x: unknown, op: string, arg: string, allowNoRows: boo
     return { values: () => t.dataSync() as Float32Array, rows: t.shape[0], cols: t.shape[1], tensor: t };
   }
   let m: { values: Float32Array; rows: number; cols: number };
-  if (isMatrixData(x) && x.data instanceof Float32Array && Array.isArray(x.shape) && x.shape.length === 2 && x.data.length === x.shape[0] * x.shape[1] && allFinite(x.data)) {
-    m = { values: x.data, rows: x.shape[0], cols: x.shape[1] };
-    if (!x.shape.every((v) => Number.isInteger(v) && v >= 0)) m = fromData(x, op, arg); // fromData says what is wrong
-  } else if (isMatrixData(x)) m = fromData(x, op, arg);
+  if (isMatrixData(x)) m = fromData(x, op, arg);
   else if (Array.isArray(x)) m = fromRows(x as readonly (readonly number[])[], op, arg);
   else {
     throw new ResPruneError(

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cosineMaxRelevance } from '@resprune/linalg';
+import { cosineMaxRelevance, minMaxRelevance } from '@resprune/linalg';
 
-/** The `1e-6` of method.md §2 item 1, which keeps r strictly positive and defines r when all c are equal. */
-export const RELEVANCE_EPSILON = 1e-6;
+/** The `1e-6` of method.md §2 item 1 (from `@resprune/linalg`), which keeps r strictly positive and defines r when all c are equal. */
+export { RELEVANCE_EPSILON } from '@resprune/linalg';
 
 /**
  * Min–max relevance from the max cosines (method.md §2 item 1):
  * `r_i = (c_i − min_j c_j + 1e-6) / (max_j c_j − min_j c_j + 1e-6)`, so r ∈ (0, 1] and the most
- * relevant token has r = 1. Computed in float64, returned as float32.
+ * relevant token has r = 1. Computed in float64 (`@resprune/linalg`'s `minMaxRelevance`), returned as float32.
  *
  * @param cosines - `c_i = max_m cos(v_i, t_m)`, `[tokens]`
  * @returns `[tokens]` relevance in (0, 1]
@@ -18,15 +18,7 @@ export const RELEVANCE_EPSILON = 1e-6;
  * ```
  */
 export function relevanceFromCosine(cosines: ArrayLike<number>): Float32Array {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < cosines.length; i++) {
-    const c = cosines[i]!;
-    if (c < lo) lo = c;
-    if (c > hi) hi = c;
-  }
-  const den = hi - lo + RELEVANCE_EPSILON;
-  return Float32Array.from({ length: cosines.length }, (_, i) => (cosines[i]! - lo + RELEVANCE_EPSILON) / den);
+  return Float32Array.from(minMaxRelevance(cosines));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ResPruneError } from '@resprune/errors';
+import { minMaxRelevance } from '../relevance.js';
 import { CONTROL_BYTES, Slot, SyncWord, type KernelExports } from './control.js';
 import { GUARD_FRACTION, runPlain } from './plain.js';
 import type { FastEngine, FastEngineKind, FastEngineOptions, FastSelectOptions, FastSelection } from './types.js';
@@ -334,7 +335,7 @@ class WasmEngine implements FastEngine {
       scores,
       captured: new Float64Array(b, f[Slot.CAPTURED]!, count).slice(),
       weights: new Float64Array(b, f[Slot.W]!, n).slice(),
-      relevance: m > 0 && c.weights === undefined ? relevanceFrom(new Float64Array(b, f[Slot.REL]!, n)) : new Float64Array(n).fill(1),
+      relevance: m > 0 && c.weights === undefined ? minMaxRelevance(new Float64Array(b, f[Slot.REL]!, n)) : new Float64Array(n).fill(1),
       exhaustedAt: f[Slot.EXHAUSTED_AT]!,
       totalEnergy: f[Slot.TOTAL]! * unit,
       stats: { kind: threads > 1 ? 'wasm-threads' : 'wasm', threads, passes: f[Slot.PASSES]!, gramRows: f[Slot.ROWS]!, recomputes: f[Slot.RECOMPUTES]! },
@@ -348,18 +349,6 @@ class WasmEngine implements FastEngine {
     this.#workers = [];
     await Promise.all(ws.map((w) => w.terminate()));
   }
-}
-
-/** r_i = (c_i − min c + 1e-6) / (max c − min c + 1e-6) from the kernel's max cosines (its own formula). */
-function relevanceFrom(cos: Float64Array): Float64Array {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const c of cos) {
-    if (c < lo) lo = c;
-    if (c > hi) hi = c;
-  }
-  const den = hi - lo + 1e-6;
-  return Float64Array.from(cos, (c) => (c - lo + 1e-6) / den);
 }
 
 /** The plain-JavaScript engine (no WebAssembly SIMD here). */

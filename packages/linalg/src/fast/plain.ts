@@ -1,4 +1,5 @@
 import { ResPruneError } from '@resprune/errors';
+import { minMaxRelevance } from '../relevance.js';
 import type { FastSelectOptions, FastSelection } from './types.js';
 import { checkSelect, safeScale, type CheckedSelect } from './validate-input.js';
 
@@ -82,8 +83,6 @@ export function runPlain(visual: Float32Array, c: CheckedSelect): FastSelection 
     const tn = new Float64Array(m);
     for (let q = 0; q < m; q++) tn[q] = Math.sqrt(dot(t, q * d, t, q * d, d));
     const rel = new Float64Array(n);
-    let cmin = Infinity;
-    let cmax = -Infinity;
     for (let i = 0; i < n; i++) {
       const vn = Math.sqrt(e0[i]!);
       let best = -Infinity;
@@ -92,16 +91,10 @@ export function runPlain(visual: Float32Array, c: CheckedSelect): FastSelection 
         const cs = den > 0 ? dot(t, q * d, x, i * d, d) / den : 0;
         if (cs > best) best = cs;
       }
-      const cl = Math.max(-1, Math.min(1, best));
-      rel[i] = cl;
-      if (cl < cmin) cmin = cl;
-      if (cl > cmax) cmax = cl;
+      rel[i] = Math.max(-1, Math.min(1, best));
     }
-    const den = cmax - cmin + 1e-6;
-    for (let i = 0; i < n; i++) {
-      relevance[i] = (rel[i]! - cmin + 1e-6) / den;
-      w[i] = c.alpha === 0 ? 1 : Math.pow(relevance[i]!, c.alpha);
-    }
+    relevance.set(minMaxRelevance(rel));
+    for (let i = 0; i < n; i++) w[i] = c.alpha === 0 ? 1 : Math.pow(relevance[i]!, c.alpha);
   } else {
     w.fill(1);
   }
