@@ -7,8 +7,8 @@ import { registerFastKernels, registerKernels } from '@resprune/linalg';
  * Returns whether the fast path is active.
  */
 export async function useFastKernels(): Promise<boolean> {
-  // The plain kernels first: the fast greedy hands the forced-order mode (the energy curve of a
-  // peer method's picks) back to the kernel it replaced.
+  // The plain kernels first, so they are in place even when the fast engine cannot start
+  // (registerFastKernels registers them too, but only once its engine has loaded).
   registerKernels();
   try {
     await registerFastKernels();

@@ -62,13 +62,9 @@ interface BenchResult {
 declare const window: { readonly innerWidth: number; readonly resprunebench: { run(request: BenchRequest): Promise<BenchResult> } };
 declare const crossOriginIsolated: boolean;
 declare const navigator: { readonly hardwareConcurrency: number };
-const ISOLATION_HEADERS = CROSS_ORIGIN_ISOLATION_HEADERS;
-
-/** A deterministic PRNG (mulberry32, shared with the benchmarks), so the fixtures are the same on every run. */
-const rng = uniform;
 
 function gaussian(n: number, seed: number): Float32Array {
-  const next = rng(seed);
+  const next = uniform(seed); // mulberry32, shared with the benchmarks: the same fixtures every run
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
   return out;
@@ -408,7 +404,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
   });
 
   it('selects on WebAssembly threads when the host makes the page cross-origin isolated (COOP/COEP)', async () => {
-    const isolated = await startStaticServer(dist, { headers: ISOLATION_HEADERS });
+    const isolated = await startStaticServer(dist, { headers: CROSS_ORIGIN_ISOLATION_HEADERS });
     const other = await browser.newPage({ viewport: { width: 1024, height: 768 } });
     const errors: string[] = [];
     other.on('pageerror', (e) => errors.push(e.message));
@@ -455,7 +451,7 @@ describe.skipIf(!hasChromium)(`web demo in chromium${hasChromium ? '' : ` (skipp
     await node.dispose();
     expect(new Set(expected).size).toBe(shape.k);
 
-    const isolated = await startStaticServer(dist, { headers: ISOLATION_HEADERS });
+    const isolated = await startStaticServer(dist, { headers: CROSS_ORIGIN_ISOLATION_HEADERS });
     const bench = await browser.newPage();
     const errors: string[] = [];
     bench.on('pageerror', (e) => errors.push(e.message));

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ResPruneError } from '@resprune/errors';
 import { layoutName, WEIGHTS_INDEX_FILE, SINGLE_WEIGHTS_FILE, type TensorNameLayout } from './checkpoint.js';
-import { parseLlavaConfig } from './config.js';
+import { parseLlavaConfig, type ClipVisionConfig, type LlamaTextConfig } from './config.js';
 import { llavaWeightSpec } from './models/llava.js';
 import { writeSafetensors, type SafetensorsDtype, type SafetensorsTensorSpec } from './safetensors.js';
 
@@ -11,25 +11,13 @@ export interface RandomCheckpointOptions {
   /** `llava` (LLaVA-1.5) or `llava_next` (LLaVA-NeXT). */
   readonly modelType: 'llava' | 'llava_next';
   /** CLIP tower sizes. */
-  readonly vision: {
-    readonly hiddenSize: number;
-    readonly intermediateSize: number;
-    readonly numLayers: number;
-    readonly numHeads: number;
-    readonly imageSize: number;
-    readonly patchSize: number;
-  };
-  /** Decoder sizes. */
-  readonly text: {
-    readonly modelType?: 'llama' | 'mistral';
-    readonly hiddenSize: number;
-    readonly intermediateSize: number;
-    readonly numLayers: number;
-    readonly numHeads: number;
-    readonly numKvHeads: number;
-    /** Must cover the tokenizer's ids, `<image>` included (32064 in llava-1.5-7b-hf). */
-    readonly vocabSize: number;
-  };
+  readonly vision: Pick<ClipVisionConfig, 'hiddenSize' | 'intermediateSize' | 'numLayers' | 'numHeads' | 'imageSize' | 'patchSize'>;
+  /**
+   * Decoder sizes (`modelType` defaults to `llama`). `vocabSize` must cover the tokenizer's ids,
+   * `<image>` included (32064 in llava-1.5-7b-hf).
+   */
+  readonly text: Pick<LlamaTextConfig, 'hiddenSize' | 'intermediateSize' | 'numLayers' | 'numHeads' | 'numKvHeads' | 'vocabSize'> &
+    Partial<Pick<LlamaTextConfig, 'modelType'>>;
   /** Parsed tokenizer.json to write (a real tokenizer's, with `<image>` as an added token). */
   readonly tokenizerJson: unknown;
   /** Parsed tokenizer_config.json to write. */

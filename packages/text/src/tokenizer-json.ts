@@ -49,6 +49,13 @@ function bool(section: Json, key: string, fallback: boolean): boolean {
   return typeof v === 'boolean' ? v : fallback;
 }
 
+/** A Metaspace section's prepend scheme: `prepend_scheme`, or the older `add_prefix_space` flag (default on). */
+function metaspaceScheme(section: Json): string {
+  const v = section['prepend_scheme'];
+  if (typeof v === 'string') return v;
+  return bool(section, 'add_prefix_space', true) ? 'always' : 'never';
+}
+
 function str(section: Json, key: string, where: string): string {
   const v = section[key];
   if (typeof v !== 'string') fail(`${where}.${key} must be a string, got ${JSON.stringify(v)}.`);
@@ -219,12 +226,7 @@ function buildPreTokenizer(section: unknown, where = 'pre_tokenizer'): PreTokeni
     }
     case 'Metaspace': {
       const replacement = str(section, 'replacement', where);
-      const scheme =
-        typeof section['prepend_scheme'] === 'string'
-          ? section['prepend_scheme']
-          : bool(section, 'add_prefix_space', true)
-            ? 'always'
-            : 'never';
+      const scheme = metaspaceScheme(section);
       if (!['always', 'first', 'never'].includes(scheme)) unsupported(`${where}.prepend_scheme`, scheme, ['always', 'first', 'never']);
       const split = bool(section, 'split', true);
       const marker = new RegExp(replacement.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'), 'gu');
@@ -368,12 +370,7 @@ function buildDecoder(section: unknown, where = 'decoder'): Decoder {
       };
     case 'Metaspace': {
       const replacement = str(section, 'replacement', where);
-      const scheme =
-        typeof section['prepend_scheme'] === 'string'
-          ? section['prepend_scheme']
-          : bool(section, 'add_prefix_space', true)
-            ? 'always'
-            : 'never';
+      const scheme = metaspaceScheme(section);
       return (tokens) =>
         tokens.map((t, i) => {
           const s = t.replaceAll(replacement, ' ');
