@@ -223,6 +223,11 @@ export interface LvlmPipeline {
    * @throws {@link @resprune/errors!ResPruneError} as {@link LvlmPipeline.generate}
    */
   embed(request: GenerateRequest): Promise<EmbedResult>;
+  /**
+   * The text vectors `[M, hidden]` that condition the selection for a prompt (its nouns' rows of the embedding
+   * table, through {@link LoadPipelineOptions.textVectors}), or undefined when there are none. The caller disposes them.
+   */
+  textVectors(prompt: string): tf.Tensor2D | undefined;
   /** Frees every weight tensor. The pipeline cannot be used afterwards. */
   dispose(): void;
 }
@@ -342,6 +347,8 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
   const axes = adapter.positionScheme === 'mrope' ? 3 : 1;
   let disposed = false;
 
+  const textVectors = (prompt: string): tf.Tensor2D | undefined => (options.textVectors ?? promptTextVectors)(prompt, tokenizer, embedTable);
+
   // ── prepare: template, tokenize, preprocess ───────────────────────────────────────────────
   async function prepare(req: GenerateRequest): Promise<Prepared> {
     const t0 = now();
@@ -400,7 +407,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
     if (req.budget === undefined) {
       picked = Int32Array.from({ length: p.layout.tokens }, (_, j) => j);
     } else {
-      const textVec = (options.textVectors ?? promptTextVectors)(req.prompt, tokenizer, embedTable);
+      const textVec = textVectors(req.prompt);
       try {
         const plan = await planPruning(visual, p.layout, adapter, req.budget, {
           selector: options.selector ?? registrySelector,
@@ -768,6 +775,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
     generate: async (request) => (await exclusive(() => generateBatchNow([request])))[0]!,
     generateBatch: (requests) => exclusive(() => generateBatchNow(requests)),
     embed: (request) => exclusive(() => embedNow(request)),
+    textVectors,
     dispose() {
       if (disposed) return;
       disposed = true;
