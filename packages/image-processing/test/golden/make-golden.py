@@ -240,8 +240,41 @@ def make_files():
         f.write(png)
 
 
+def icc_profile_swapped_primaries():
+    """A minimal ICC v2 RGB matrix/TRC display profile whose red and blue primaries are swapped and
+    whose curves are linear: a colour-managed decoder (sharp's default) changes the pixels a lot,
+    PIL (which ignores embedded profiles) does not."""
+    import struct
+
+    def s15(v):
+        return struct.pack('>i', int(round(v * 65536)))
+
+    def xyz(x, y, z):
+        return b'XYZ ' + b'\0' * 4 + s15(x) + s15(y) + s15(z)
+    text = b'swapped primaries\0'
+    desc = b'desc' + b'\0' * 4 + struct.pack('>I', len(text)) + text + b'\0' * 8 + b'\0' * 3 + b'\0' * 67
+    curv = b'curv' + b'\0' * 4 + struct.pack('>I', 1) + struct.pack('>H', 0x0100)
+    tags = [(b'desc', desc), (b'wtpt', xyz(0.9642, 1.0, 0.8249)), (b'rXYZ', xyz(0.1431, 0.0606, 0.7141)),
+            (b'gXYZ', xyz(0.3851, 0.7169, 0.0971)), (b'bXYZ', xyz(0.4361, 0.2225, 0.0139)),
+            (b'rTRC', curv), (b'gTRC', curv), (b'bTRC', curv), (b'cprt', b'text' + b'\0' * 4 + b'none\0')]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b'', b''
+    for sig, body in tags:
+        while (offset + len(data)) % 4:
+            data += b'\0'
+        table += sig + struct.pack('>II', offset + len(data), len(body))
+        data += body
+    size = offset + len(data)
+    header = (struct.pack('>I', size) + b'\0' * 4 + struct.pack('>I', 0x02100000) + b'mntrRGB XYZ ' + b'\0' * 12 + b'acsp'
+              + b'\0' * 28 + s15(0.9642) + s15(1.0) + s15(0.8249) + b'\0' * 48)
+    assert len(header) == 128
+    return header + struct.pack('>I', len(tags)) + table + data
+
+
 def make_decode():
     make_files()
+    src = synthetic(13, 8, 4246, 'smooth')
+    Image.fromarray(src, 'RGB').save(os.path.join(FILES, 'icc-swapped.png'), icc_profile=icc_profile_swapped_primaries())
     files = []
     for name in sorted(os.listdir(FILES)):
         path = os.path.join(FILES, name)
