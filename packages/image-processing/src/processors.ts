@@ -139,7 +139,7 @@ function patchOutputSize(width: number, height: number, target: { readonly heigh
 
 /**
  * HF `LlavaNextImageProcessor` on one RGB image, bit for bit: `select_best_resolution` among the
- * pinpoints ({@link @resprune/backbone-llava!selectBestResolution}); resize keeping the aspect
+ * pinpoints (`selectBestResolution` of `@resprune/backbone-llava`); resize keeping the aspect
  * ratio into it (`get_patch_output_size`: the other side `min(ceil(side · scale), target)`), Pillow
  * bicubic; pad with 0 to the pinpoint, centred (`divmod(diff, 2)`: the odd pixel goes after);
  * split into `crop_size.height` patches row by row (`divide_to_patches`); the base view is the whole
@@ -192,7 +192,7 @@ export function llavaNextPixelValues(image: RgbImage, cfg: LlavaNextProcessorCon
 
 /**
  * HF `Qwen2VLImageProcessor` (Qwen2-VL and Qwen2.5-VL) on one RGB image, bit for bit:
- * `smart_resize` ({@link @resprune/backbone-qwen-vl!smartResize}, factor = patch × merge), Pillow
+ * `smart_resize` (`smartResize` of `@resprune/backbone-qwen-vl`, factor = patch × merge), Pillow
  * bicubic, rescale + normalise in float32, the frame repeated to `temporal_patch_size`, and HF's
  * patch flattening: `[T, C, H, W]` reshaped to `[gridT, T, C, gridH/m, m, P, gridW/m, m, P]`,
  * transposed to `[gridT, gridH/m, gridW/m, m, m, C, T, P, P]` and flattened to

@@ -71,3 +71,13 @@ describe('decode errors', () => {
     await expectRejection(decodeRgbFile(GOLDEN), 'E_FILE_NOT_FOUND', /EISDIR/);
   });
 });
+
+describe('decodeRgb refuses what it cannot match', () => {
+  it('rejects CMYK JPEGs with E_IMAGE_DECODE (PIL CMYK -> RGB is not reproduced)', async () => {
+    const sharp = (await import('sharp')).default;
+    const src = new Uint8Array(8 * 8 * 3).fill(120);
+    const cmyk = await sharp(src, { raw: { width: 8, height: 8, channels: 3 } }).toColourspace('cmyk').jpeg().toBuffer();
+    expect((await sharp(cmyk).metadata()).space).toBe('cmyk');
+    await expectRejection(decodeRgb(new Uint8Array(cmyk)), 'E_IMAGE_DECODE', /cmyk images .* not supported/);
+  });
+});
