@@ -3,7 +3,7 @@ import { ResPruneError } from '@resprune/errors';
 import type { BackboneSpec, HfConfigLike, ImageSize, VisualLayout } from '@resprune/backbones';
 import type { TensorNameLayout, WeightSpec } from './checkpoint.js';
 import type { LlamaTextConfig } from './config.js';
-import type { RgbImage } from './preprocess.js';
+import type { RgbImage } from '@resprune/image-processing';
 
 /**
  * Reads a loaded weight by canonical name (the family's published-hub name).

@@ -62,15 +62,7 @@ export {
   type LlamaTextConfig,
   type LlavaModelConfig,
 } from './config.js';
-export {
-  parseImageProcessorConfig,
-  decodeRgb,
-  preprocessImage,
-  selectBestResolution,
-  type ImageProcessorConfig,
-  type RgbImage,
-  type PreprocessedImage,
-} from './preprocess.js';
+export type { RgbImage } from '@resprune/image-processing';
 export {
   tokenizerFromJson,
   loadCheckpointTokenizer,

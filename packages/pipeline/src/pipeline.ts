@@ -10,7 +10,7 @@ import { kvBytesFor, prefillFlops, type PrefillFlops } from './flops.js';
 import { disposeKvCache, kvCacheBytes, lmHead, llamaForward, type KvCache } from './models/llama.js';
 import type { FamilyModelConfig, ModelFamily, ProcessedImage, WeightAccessor } from './family.js';
 import { modelFamilies } from './families/index.js';
-import { decodeRgb } from './preprocess.js';
+import { decodeRgb, decodeRgbFile } from '@resprune/image-processing/node';
 import { promptTextVectors, registrySelector } from './defaults.js';
 import { planPruning, type PrunedUnit, type PruneBudget, type TokenSelector } from './prune.js';
 import {
@@ -356,7 +356,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
     const images: ProcessedImage[] = [];
     for (const input of inputs) {
       throwIfAborted(req.signal, 'generate');
-      const rgb = typeof input === 'string' || input instanceof Uint8Array ? await decodeRgb(input) : input;
+      const rgb = typeof input === 'string' ? await decodeRgbFile(input) : input instanceof Uint8Array ? await decodeRgb(input) : input;
       images.push(await family.preprocess(rgb, config));
     }
     const preprocessMs = now() - t0;

@@ -1,7 +1,7 @@
 import { ResPruneError } from '@resprune/errors';
 import type { BudgetPolicy } from '@resprune/backbones';
 import { toBackboneBudget, type NewlineRule, type PruneBudget } from './prune.js';
-import type { RgbImage } from './preprocess.js';
+import type { RgbImage } from '@resprune/image-processing';
 
 /**
  * An image of a request: a file path, encoded bytes (JPEG, PNG, WebP, …) or decoded RGB.

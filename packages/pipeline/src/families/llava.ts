@@ -7,7 +7,14 @@ import { featureLayers, parseLlavaConfig, type LlavaModelConfig } from '../confi
 import type { FamilyModelConfig, ModelFamily, ProcessedImage, VisionFlops, WeightAccessor } from '../family.js';
 import { LLAMA_PREFIX, LM_HEAD } from '../models/llama.js';
 import { encodeCrops, IMAGE_NEWLINE, isLinearWeight, llavaFallbacks, llavaWeightSpec } from '../models/llava.js';
-import { parseImageProcessorConfig, preprocessImage, type ImageProcessorConfig } from '../preprocess.js';
+import {
+  parseClipConfig,
+  parseImageProcessorConfig,
+  parseLlavaNextConfig,
+  preprocessImage,
+  type ClipProcessorConfig,
+  type LlavaNextProcessorConfig,
+} from '@resprune/image-processing';
 
 /**
  * A parsed LLaVA-1.5 / LLaVA-NeXT checkpoint: config.json, the image processor and the decoder's context.
@@ -19,8 +26,8 @@ import { parseImageProcessorConfig, preprocessImage, type ImageProcessorConfig }
  * ```
  */
 export interface LlavaFamilyConfig extends LlavaModelConfig, FamilyModelConfig<LlavaModelConfig['modelType']> {
-  /** The checkpoint's image processor settings. */
-  readonly imageProcessor: ImageProcessorConfig;
+  /** The checkpoint's image processor (HF's slow `CLIPImageProcessor` / `LlavaNextImageProcessor`, Pillow-exact). */
+  readonly imageProcessor: ClipProcessorConfig | LlavaNextProcessorConfig;
 }
 
 /** HF's defaults of `max_position_embeddings` when a text config omits it (LlamaConfig, MistralConfig). */
@@ -92,9 +99,19 @@ export const llavaFamily: ModelFamily<LlavaFamilyConfig> = {
   backbones: [llava15, llavaNext],
   parseConfig(raw, preprocessor, dir) {
     const config = parseLlavaConfig(raw);
-    const imageProcessor = parseImageProcessorConfig(preprocessor ?? {}, config.imageGridPinpoints);
-    if (config.modelType === 'llava_next' && imageProcessor.gridPinpoints.length === 0) {
-      throw new ResPruneError('E_CHECKPOINT', `${dir}: llava_next needs image_grid_pinpoints (config.json or preprocessor_config.json).`);
+    const next = config.modelType === 'llava_next';
+    // The processor's own pinpoints win; config.json's fill in when preprocessor_config.json has none (as HF's processor saving does).
+    const pre = { ...(preprocessor ?? {}), ...(next && preprocessor?.['image_grid_pinpoints'] === undefined ? { image_grid_pinpoints: config.imageGridPinpoints } : {}) };
+    const imageProcessor =
+      preprocessor === undefined || preprocessor['image_processor_type'] === undefined
+        ? next
+          ? parseLlavaNextConfig(pre)
+          : parseClipConfig(pre)
+        : parseImageProcessorConfig(pre);
+    if (imageProcessor.kind !== (next ? 'llava-next' : 'clip')) {
+      throw new ResPruneError('E_CHECKPOINT', `${dir}: a ${config.modelType} checkpoint needs ${next ? 'LlavaNextImageProcessor' : 'CLIPImageProcessor'}, preprocessor_config.json names ${String(preprocessor?.['image_processor_type'])}.`, {
+        details: { field: 'image_processor_type' },
+      });
     }
     return { ...config, imageProcessor, imageTokenId: config.imageTokenIndex, maxPositions: maxPositions(raw, config.text.modelType) };
   },
@@ -108,12 +125,18 @@ export const llavaFamily: ModelFamily<LlavaFamilyConfig> = {
     lmHead: LM_HEAD,
   },
   async preprocess(image, cfg): Promise<ProcessedImage> {
-    const pre = await preprocessImage(image, cfg.imageProcessor);
+    const pre = preprocessImage(image, cfg.imageProcessor);
+    if (pre.kind === 'qwen2-vl') throw new ResPruneError('E_INTERNAL', 'llava: the processor made Qwen patches.');
+    if (pre.shape[2] !== pre.shape[3] || pre.shape[2] !== cfg.vision.imageSize) {
+      throw new ResPruneError('E_CHECKPOINT', `llava: the processor makes ${pre.shape[2]}×${pre.shape[3]} crops, the vision tower takes ${cfg.vision.imageSize}×${cfg.vision.imageSize}.`, {
+        details: { field: 'crop_size' },
+      });
+    }
     return {
-      size: { width: pre.imageSize[1], height: pre.imageSize[0] },
-      pixels: pre.pixels,
-      shape: [pre.crops, 3, pre.cropSize, pre.cropSize],
-      grid: pre.grid,
+      size: { width: image.width, height: image.height },
+      pixels: pre.pixelValues,
+      shape: pre.shape,
+      grid: pre.kind === 'llava-next' ? pre.grid : null,
     };
   },
   encode(cfg, w, images, layout) {
