@@ -216,12 +216,15 @@ export function parseText(raw: Json, ctx: TextConfigContext = LLAVA_TEXT): Llama
       const r = rs as Json;
       const type = r['rope_type'] ?? r['type'] ?? 'default';
       if (ropeTheta === undefined && r['rope_theta'] !== undefined) ropeTheta = r['rope_theta'];
-      if (qwen && (type === 'mrope' || type === 'default') && r['mrope_section'] !== undefined) {
+      if (qwen && (type === 'mrope' || type === 'default')) {
+        // Without `mrope_section` this is plain RoPE; the VL parsers require the section.
         const sec = r['mrope_section'];
-        if (!positiveInts(sec, 3) || sec[0]! + sec[1]! + sec[2]! !== headDim / 2) {
-          throw fail(`${w}${rsKey}.mrope_section`, `expected 3 integers summing to head_dim / 2 = ${headDim / 2}, got ${JSON.stringify(sec)}.`);
+        if (sec !== undefined && sec !== null) {
+          if (!positiveInts(sec, 3) || sec[0]! + sec[1]! + sec[2]! !== headDim / 2) {
+            throw fail(`${w}${rsKey}.mrope_section`, `expected 3 integers summing to head_dim / 2 = ${headDim / 2}, got ${JSON.stringify(sec)}.`);
+          }
+          mropeSection = [sec[0]!, sec[1]!, sec[2]!];
         }
-        mropeSection = [sec[0]!, sec[1]!, sec[2]!];
       } else if (type === 'linear') ropeLinearFactor = num(r, 'factor', 1, `${w}${rsKey}.`);
       else if (type !== 'default') throw fail(`${w}${rsKey}`, `unsupported RoPE scaling ${JSON.stringify(type)}; supported: ${qwen ? 'mrope (with mrope_section), ' : ''}linear, default.`);
     }

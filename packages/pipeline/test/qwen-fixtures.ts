@@ -120,3 +120,121 @@ export function qwenPromptIds(grids: readonly GridThw[], text: string): number[]
   }
   return out;
 }
+
+const QWEN_IDS = {
+  bos_token_id: 151643,
+  eos_token_id: 151645,
+  vision_start_token_id: 151652,
+  vision_end_token_id: 151653,
+  vision_token_id: 151654,
+  image_token_id: 151655,
+  video_token_id: 151656,
+};
+
+/** config.json of Qwen/Qwen2.5-VL-3B-Instruct as published (language-model fields at the root). */
+export const QWEN25_VL_3B_CONFIG = {
+  architectures: ['Qwen2_5_VLForConditionalGeneration'],
+  attention_dropout: 0.0,
+  ...QWEN_IDS,
+  hidden_act: 'silu',
+  hidden_size: 2048,
+  initializer_range: 0.02,
+  intermediate_size: 11008,
+  max_position_embeddings: 128000,
+  max_window_layers: 70,
+  model_type: 'qwen2_5_vl',
+  num_attention_heads: 16,
+  num_hidden_layers: 36,
+  num_key_value_heads: 2,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1000000.0,
+  sliding_window: 32768,
+  tie_word_embeddings: true,
+  torch_dtype: 'bfloat16',
+  transformers_version: '4.41.2',
+  use_cache: true,
+  use_sliding_window: false,
+  vision_config: {
+    depth: 32,
+    hidden_act: 'silu',
+    hidden_size: 1280,
+    intermediate_size: 3420,
+    num_heads: 16,
+    in_chans: 3,
+    out_hidden_size: 2048,
+    patch_size: 14,
+    spatial_merge_size: 2,
+    spatial_patch_size: 14,
+    window_size: 112,
+    fullatt_block_indexes: [7, 15, 23, 31],
+    tokens_per_second: 2,
+    temporal_patch_size: 2,
+  },
+  rope_scaling: { type: 'mrope', mrope_section: [16, 24, 24] },
+  vocab_size: 151936,
+};
+
+/** config.json of Qwen/Qwen2.5-VL-7B-Instruct as published. */
+export const QWEN25_VL_7B_CONFIG = {
+  ...QWEN25_VL_3B_CONFIG,
+  hidden_size: 3584,
+  intermediate_size: 18944,
+  max_window_layers: 28,
+  num_attention_heads: 28,
+  num_hidden_layers: 28,
+  num_key_value_heads: 4,
+  tie_word_embeddings: false,
+  vision_config: { ...QWEN25_VL_3B_CONFIG.vision_config, out_hidden_size: 3584 },
+  vocab_size: 152064,
+};
+
+/** config.json of Qwen/Qwen2-VL-2B-Instruct as published. */
+export const QWEN2_VL_2B_CONFIG = {
+  architectures: ['Qwen2VLForConditionalGeneration'],
+  attention_dropout: 0.0,
+  ...QWEN_IDS,
+  hidden_act: 'silu',
+  hidden_size: 1536,
+  initializer_range: 0.02,
+  intermediate_size: 8960,
+  max_position_embeddings: 32768,
+  max_window_layers: 28,
+  model_type: 'qwen2_vl',
+  num_attention_heads: 12,
+  num_hidden_layers: 28,
+  num_key_value_heads: 2,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1000000.0,
+  sliding_window: 32768,
+  tie_word_embeddings: true,
+  torch_dtype: 'bfloat16',
+  transformers_version: '4.41.2',
+  use_cache: true,
+  use_sliding_window: false,
+  vision_config: {
+    depth: 32,
+    embed_dim: 1280,
+    mlp_ratio: 4,
+    num_heads: 16,
+    in_chans: 3,
+    hidden_size: 1536,
+    patch_size: 14,
+    spatial_merge_size: 2,
+    spatial_patch_size: 14,
+    temporal_patch_size: 2,
+  },
+  rope_scaling: { type: 'mrope', mrope_section: [16, 24, 24] },
+  vocab_size: 151936,
+};
+
+/** config.json of Qwen/Qwen2-VL-7B-Instruct as published. */
+export const QWEN2_VL_7B_CONFIG = {
+  ...QWEN2_VL_2B_CONFIG,
+  hidden_size: 3584,
+  intermediate_size: 18944,
+  num_attention_heads: 28,
+  num_key_value_heads: 4,
+  tie_word_embeddings: false,
+  vision_config: { ...QWEN2_VL_2B_CONFIG.vision_config, hidden_size: 3584 },
+  vocab_size: 152064,
+};

@@ -205,7 +205,8 @@ export function parseQwen2VlConfig(raw: unknown): Qwen2VlModelConfig {
   const where = nested ? 'text_config.' : '';
   const text = parseText(textRaw, { where, families: ['qwen2'], code: 'E_CHECKPOINT' });
   if (text.mropeSection === null) {
-    const rsKey = textRaw['rope_scaling'] !== undefined && textRaw['rope_scaling'] !== null ? 'rope_scaling' : 'rope_parameters';
+    const present = (k: string): boolean => textRaw[k] !== undefined && textRaw[k] !== null;
+    const rsKey = !present('rope_scaling') && present('rope_parameters') ? 'rope_parameters' : 'rope_scaling';
     throw bad(`${where}${rsKey}.mrope_section`, 'missing: Qwen-VL language models use M-RoPE and need the [t, h, w] split of the rotary frequencies, e.g. [16, 24, 24].');
   }
   const vision = parseVision(modelType, obj(r['vision_config'], 'vision_config'), text.hiddenSize);
