@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { promptFromInputIds, type CompactedInput } from '@resprune/backbones';
 import { expectClose, expectError, expectNoLeak } from '@resprune/test-backends';
 import { encodeQwenVision, parseQwen2VlConfig, type Qwen2VlModelConfig } from '../src/index.js';
-import { visionSchedule } from '../src/families/qwen2-vl/vision.js';
+import { segmentAttention, visionSchedule } from '../src/families/qwen2-vl/vision.js';
 import { decoderForward, disposeKvCache, mropeAxes, scopeWeights } from '../src/models/llama.js';
 import { removeDir } from './fixtures.js';
 import { checkpointOptions, GOLDEN, QWEN25_VL_3B_CONFIG, writeTinyQwen } from './qwen-fixtures.js';
@@ -103,6 +103,35 @@ describe('vision window schedule (no model)', () => {
     ]);
     expect(Array.from(s.order)).toEqual(Array.from({ length: 19 }, (_, i) => i));
     expect(s.windows).toEqual(s.full);
+  });
+});
+
+describe('vision segment attention (no model)', () => {
+  it('runs long segments in query chunks with the same result, and never lets segments see each other', async () => {
+    await expectNoLeak(() => {
+      const [q, k, v] = [1, 2, 3].map((seed) => tf.randomNormal([12, 2, 4], 0, 1, 'float32', seed) as tf.Tensor3D) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+      const segs = [
+        [0, 5],
+        [5, 12],
+      ] as const;
+      const out = tf.tidy(() => {
+        const a = segmentAttention(q, k, v, segs);
+        const b = segmentAttention(q, k, v, segs, 7); // one query row per product
+        const whole = segmentAttention(q, k, v, [[0, 12]]);
+        const wholeChunked = segmentAttention(q, k, v, [[0, 12]], 60); // 2 query rows per product
+        // Other keys and values for rows 5–11 leave rows 0–4 unchanged.
+        const k2 = tf.concat([tf.slice(k, [0, 0, 0], [5, -1, -1]), tf.mul(tf.slice(k, [5, 0, 0], [7, -1, -1]), 3)]) as tf.Tensor3D;
+        const v2 = tf.concat([tf.slice(v, [0, 0, 0], [5, -1, -1]), tf.add(tf.slice(v, [5, 0, 0], [7, -1, -1]), 1)]) as tf.Tensor3D;
+        const c = segmentAttention(q, k2, v2, segs);
+        return [a, b, whole, wholeChunked, c, segmentAttention(q, k2, v2, [[0, 12]])].map((t) => t.dataSync());
+      });
+      const [a, b, whole, wholeChunked, c, wholeChanged] = out as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+      expectClose(a, b, 1e-6);
+      expectClose(whole, wholeChunked, 1e-6);
+      expectClose(a.subarray(0, 5 * 8), c.subarray(0, 5 * 8), 0);
+      expect(Math.max(...Array.from(whole.subarray(0, 40), (x, i) => Math.abs(x - wholeChanged[i]!)))).toBeGreaterThan(1e-3);
+      tf.dispose([q, k, v]);
+    });
   });
 });
 

@@ -140,27 +140,48 @@ function rotaryTables(vision: Qwen2VlVisionConfig, grids: readonly GridThw[], or
   return { cos, sin };
 }
 
+/** Most attention scores one product holds; bigger segment groups run in query chunks (exact: softmax is per query). */
+const MAX_SCORES = 1 << 24;
+
 /**
  * Attention over segments of a sequence: segments of equal length run as one batched product, so the many
- * same-size windows of Qwen2.5-VL cost a few matmuls.
+ * same-size windows of Qwen2.5-VL cost a few matmuls; a long segment (full attention over a large image) runs in
+ * chunks of queries so the scores stay under {@link MAX_SCORES} floats.
  *
  * @param q - `[S, heads, hd]` (already rotated); `k`, `v` likewise
- * @returns `[S, heads · hd]` in sequence order
+ * @param segments - `[start, end)` ranges covering the sequence
+ * @param maxScores - score budget per product
+ * @returns `[S, heads · hd]` in sequence order (caller owns; call inside a tidy)
+ * @internal
  */
-function segmentAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, segments: readonly (readonly [number, number])[]): tf.Tensor2D {
+export function segmentAttention(
+  q: tf.Tensor3D,
+  k: tf.Tensor3D,
+  v: tf.Tensor3D,
+  segments: readonly (readonly [number, number])[],
+  maxScores: number = MAX_SCORES,
+): tf.Tensor2D {
   const [s, heads, hd] = q.shape;
+  const scale = 1 / Math.sqrt(hd);
+  // [n, heads, len, hd] blocks → [n, heads, len, hd] context.
+  const attend = (qg: tf.Tensor4D, kg: tf.Tensor4D, vg: tf.Tensor4D): tf.Tensor => {
+    const [n, , len] = qg.shape;
+    const rows = Math.max(1, Math.floor(maxScores / (n * heads * len)));
+    const one = (qc: tf.Tensor): tf.Tensor => batchMatMul(maskedSoftmax(batchMatMul(tf.mul(qc, scale), kg, true)), vg, false);
+    if (rows >= len) return one(qg);
+    const parts: tf.Tensor[] = [];
+    for (let a = 0; a < len; a += rows) parts.push(tf.tidy(() => one(tf.slice(qg, [0, 0, a, 0], [-1, -1, Math.min(rows, len - a), -1]))));
+    return tf.concat(parts, 2);
+  };
+  if (segments.length === 1 && segments[0]![0] === 0 && segments[0]![1] === s) {
+    const t = (x: tf.Tensor3D): tf.Tensor4D => tf.expandDims(tf.transpose(x, [1, 0, 2]), 0) as tf.Tensor4D;
+    return tf.reshape(tf.transpose(attend(t(q), t(k), t(v)), [0, 2, 1, 3]), [s, heads * hd]) as tf.Tensor2D;
+  }
   const byLen = new Map<number, number[]>();
   for (const [a, b] of segments) {
     const list = byLen.get(b - a) ?? [];
     list.push(a);
     byLen.set(b - a, list);
-  }
-  const scale = 1 / Math.sqrt(hd);
-  if (byLen.size === 1 && segments.length === 1) {
-    // One segment: no gathers.
-    const t = (x: tf.Tensor): tf.Tensor => tf.transpose(x, [1, 0, 2]);
-    const probs = maskedSoftmax(batchMatMul(tf.mul(t(q), scale), t(k), true));
-    return tf.reshape(tf.transpose(batchMatMul(probs, t(v), false), [1, 0, 2]), [s, heads * hd]) as tf.Tensor2D;
   }
   const gathered: number[] = [];
   const outs: tf.Tensor[] = [];
@@ -172,8 +193,7 @@ function segmentAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, segmen
     gathered.push(...idx);
     const idxT = tf.tensor1d(idx, 'int32');
     const group = (x: tf.Tensor3D): tf.Tensor4D => tf.transpose(tf.reshape(tf.gather(x, idxT), [starts.length, len, heads, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
-    const probs = maskedSoftmax(batchMatMul(tf.mul(group(q), scale), group(k), true));
-    const ctx = batchMatMul(probs, group(v), false);
+    const ctx = attend(group(q), group(k), group(v));
     outs.push(tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [starts.length * len, heads * hd]));
   }
   const inv = new Int32Array(s);
@@ -250,47 +270,54 @@ export function encodeQwenVision(
   const p = QWEN_VISUAL_PREFIX;
   const fullSet = new Set(v.fullAttBlockIndexes);
   const identity = sched.order.every((u, i) => u === i);
-  return tf.tidy(() => {
-    const pw = tf.reshape(w(`${p}patch_embed.proj.weight`), [c, -1]) as tf.Tensor2D;
-    let h: tf.Tensor = tf.matMul(patches, pw, false, true);
-    if (!identity) {
-      h = tf.reshape(tf.gather(tf.reshape(h, [s / unit, unit, c]), tf.tensor1d(sched.order, 'int32')), [s, c]);
-    }
-    const cosT = tf.tensor(cos, [s, 1, hd]);
-    const sinT = tf.tensor(sin, [s, 1, hd]);
-    const cosH = tf.tile(cosT, [1, heads, 1]);
-    const sinH = tf.tile(sinT, [1, heads, 1]);
-    const perm = new Int32Array(hd);
-    for (let j = 0; j < hd; j++) perm[j] = j < hd / 2 ? j + hd / 2 : j - hd / 2;
-    const permT = tf.tensor1d(perm, 'int32');
-    const rope = (x: tf.Tensor): tf.Tensor3D => tf.add(tf.mul(x, cosH), tf.mul(tf.gather(x, permT, 2), sinH)) as tf.Tensor3D;
-    const norm = (x: tf.Tensor, name: string): tf.Tensor =>
-      v.norm === 'rms' ? rmsNorm(x, w(`${name}.weight`), VISION_EPS) : layerNorm(x, w(`${name}.weight`), w(`${name}.bias`), VISION_EPS);
-    const lin = (x: tf.Tensor, name: string): tf.Tensor => linear(x, w(`${name}.weight`), w(`${name}.bias`));
+  const cosH = tf.tidy(() => tf.tile(tf.tensor(cos, [s, 1, hd]), [1, heads, 1]));
+  const sinH = tf.tidy(() => tf.tile(tf.tensor(sin, [s, 1, hd]), [1, heads, 1]));
+  const perm = new Int32Array(hd);
+  for (let j = 0; j < hd; j++) perm[j] = j < hd / 2 ? j + hd / 2 : j - hd / 2;
+  const permT = tf.tensor1d(perm, 'int32');
+  const rope = (x: tf.Tensor): tf.Tensor3D => tf.add(tf.mul(x, cosH), tf.mul(tf.gather(x, permT, 2), sinH)) as tf.Tensor3D;
+  const norm = (x: tf.Tensor, name: string): tf.Tensor =>
+    v.norm === 'rms' ? rmsNorm(x, w(`${name}.weight`), VISION_EPS) : layerNorm(x, w(`${name}.weight`), w(`${name}.bias`), VISION_EPS);
+  const lin = (x: tf.Tensor, name: string): tf.Tensor => linear(x, w(`${name}.weight`), w(`${name}.bias`));
+  // One tidy per block, so a deep tower holds one block's intermediates at a time.
+  let h: tf.Tensor | undefined;
+  try {
+    h = tf.tidy(() => {
+      const pw = tf.reshape(w(`${p}patch_embed.proj.weight`), [c, -1]) as tf.Tensor2D;
+      const e = tf.matMul(patches, pw, false, true);
+      return identity ? e : tf.reshape(tf.gather(tf.reshape(e, [s / unit, unit, c]), tf.tensor1d(sched.order, 'int32')), [s, c]);
+    });
     for (let i = 0; i < v.depth; i++) {
       const b = `${p}blocks.${i}.`;
-      const x = norm(h, `${b}norm1`);
-      const qkv = tf.reshape(lin(x, `${b}attn.qkv`), [s, 3, heads, hd]);
-      const [q, k, val] = tf.unstack(tf.transpose(qkv, [1, 0, 2, 3])) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-      const segments = v.windowSize === null || fullSet.has(i) ? sched.full : sched.windows;
-      const ctx = segmentAttention(rope(q), rope(k), val, segments);
-      h = tf.add(h, lin(ctx, `${b}attn.proj`));
-      const y = norm(h, `${b}norm2`);
-      const mlp =
-        v.norm === 'rms'
-          ? lin(tf.mul(activation(lin(y, `${b}mlp.gate_proj`), v.hiddenAct), lin(y, `${b}mlp.up_proj`)), `${b}mlp.down_proj`)
-          : lin(activation(lin(y, `${b}mlp.fc1`), v.hiddenAct), `${b}mlp.fc2`);
-      h = tf.add(h, mlp);
+      const prev: tf.Tensor = h;
+      h = tf.tidy(() => {
+        const x = norm(prev, `${b}norm1`);
+        const qkv = tf.reshape(lin(x, `${b}attn.qkv`), [s, 3, heads, hd]);
+        const [q, k, val] = tf.unstack(tf.transpose(qkv, [1, 0, 2, 3])) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+        const segments = v.windowSize === null || fullSet.has(i) ? sched.full : sched.windows;
+        const h1 = tf.add(prev, lin(segmentAttention(rope(q), rope(k), val, segments), `${b}attn.proj`));
+        const y = norm(h1, `${b}norm2`);
+        const mlp =
+          v.norm === 'rms'
+            ? lin(tf.mul(activation(lin(y, `${b}mlp.gate_proj`), v.hiddenAct), lin(y, `${b}mlp.up_proj`)), `${b}mlp.down_proj`)
+            : lin(activation(lin(y, `${b}mlp.fc1`), v.hiddenAct), `${b}mlp.fc2`);
+        return tf.add(h1, mlp);
+      });
+      prev.dispose();
     }
-    const merged = tf.reshape(norm(h, `${p}merger.ln_q`), [s / unit, unit * c]);
-    let out = lin(activation(lin(merged, `${p}merger.mlp.0`), 'gelu'), `${p}merger.mlp.2`);
-    if (!identity) {
+    const last: tf.Tensor = h;
+    return tf.tidy(() => {
+      const merged = tf.reshape(norm(last, `${p}merger.ln_q`), [s / unit, unit * c]);
+      const out = lin(activation(lin(merged, `${p}merger.mlp.0`), 'gelu'), `${p}merger.mlp.2`);
+      if (identity) return out as tf.Tensor2D;
       const reverse = new Int32Array(sched.order.length);
       sched.order.forEach((u, k) => {
         reverse[u] = k;
       });
-      out = tf.gather(out, tf.tensor1d(reverse, 'int32'));
-    }
-    return out as tf.Tensor2D;
-  });
+      return tf.gather(out, tf.tensor1d(reverse, 'int32')) as tf.Tensor2D;
+    });
+  } finally {
+    h?.dispose();
+    tf.dispose([cosH, sinH, permT]);
+  }
 }
