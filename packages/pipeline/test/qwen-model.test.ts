@@ -160,7 +160,8 @@ describe('Qwen2.5-VL model mechanics', () => {
       const patches = patchesFor(m.cfg, grids);
       const [a, b, c] = [windowed, full, small].map((cfg) => encodeQwenVision(cfg, m.w, patches, grids));
       const [da, db, dc] = [a!, b!, c!].map((t) => t.dataSync());
-      expectClose(da!, db!, 1e-6);
+      // Same attention, but the full-attention run keeps the 2 × 2 window order of the units: sums in another order.
+      expectClose(da!, db!, 1e-5);
       // The real (2 × 2) windows do change the result: the test can fail.
       let diff = 0;
       for (let i = 0; i < db!.length; i++) diff = Math.max(diff, Math.abs(db![i]! - dc![i]!));
