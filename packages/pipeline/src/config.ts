@@ -25,10 +25,14 @@ export interface ClipVisionConfig {
   readonly hiddenAct: Activation;
 }
 
-/** LLaMA-family decoder hyper-parameters (HF `text_config`, `model_type: llama | mistral`). */
+/**
+ * Decoder hyper-parameters of the LLaMA family: LLaMA and Mistral (LLaVA's `text_config`) and Qwen2 (the language
+ * model of Qwen2-VL and Qwen2.5-VL). The blocks are the same (RMSNorm, RoPE attention with grouped-query heads,
+ * SwiGLU MLP); Qwen2 adds biases to the q/k/v projections and, in the VL models, multimodal RoPE.
+ */
 export interface LlamaTextConfig {
-  /** `llama` or `mistral` (same blocks; mistral may set a sliding window). */
-  readonly modelType: 'llama' | 'mistral';
+  /** `llama` or `mistral` (same blocks; mistral may set a sliding window), or `qwen2` (q/k/v biases, M-RoPE in the VL models). */
+  readonly modelType: 'llama' | 'mistral' | 'qwen2';
   /** Model width d. */
   readonly hiddenSize: number;
   /** SwiGLU width. */
@@ -49,12 +53,20 @@ export interface LlamaTextConfig {
   readonly ropeTheta: number;
   /** Linear RoPE scaling factor (1 when `rope_scaling` is null). */
   readonly ropeLinearFactor: number;
-  /** Mistral's sliding attention window, or null for full causal attention. */
+  /** Mistral's sliding attention window, or null for full causal attention (Qwen2 with `use_sliding_window: false`). */
   readonly slidingWindow: number | null;
   /** Whether `lm_head` shares the embedding table. */
   readonly tieWordEmbeddings: boolean;
   /** MLP activation (`silu`). */
   readonly hiddenAct: Activation;
+  /** Whether the q/k/v projections have biases (Qwen2: true; LLaMA, Mistral: false). */
+  readonly attentionBias: boolean;
+  /**
+   * Multimodal RoPE (Qwen2-VL, Qwen2.5-VL: `rope_scaling.mrope_section`, e.g. `[16, 24, 24]`): how many of the
+   * `headDim / 2` rotary frequencies take the temporal, height and width position id; they sum to `headDim / 2`.
+   * Null for plain 1-D RoPE.
+   */
+  readonly mropeSection: readonly [number, number, number] | null;
 }
 
 /** A LLaVA-1.5 (`llava`) or LLaVA-NeXT (`llava_next`) checkpoint's config.json, parsed with HF defaults. */
@@ -142,47 +154,106 @@ function parseVision(raw: Json): ClipVisionConfig {
   };
 }
 
-/** Parses a `text_config` with LlamaConfig's (or MistralConfig's) defaults. */
-function parseText(raw: Json): LlamaTextConfig {
-  const w = 'text_config.';
-  const mt = raw['model_type'] ?? 'llama';
-  if (mt !== 'llama' && mt !== 'mistral') {
-    throw bad(`${w}model_type`, `unsupported language model ${JSON.stringify(mt)}; supported: llama, mistral.`);
-  }
-  const mistral = mt === 'mistral';
-  const hiddenSize = int(raw, 'hidden_size', 4096, w);
-  const numHeads = int(raw, 'num_attention_heads', 32, w);
-  const numKvHeads = int(raw, 'num_key_value_heads', mistral ? 8 : numHeads, w);
-  if (numHeads % numKvHeads !== 0) throw bad(`${w}num_key_value_heads`, `${numHeads} query heads are not a multiple of ${numKvHeads} key/value heads.`);
-  const headDimRaw = raw['head_dim'];
-  const headDim = headDimRaw === undefined || headDimRaw === null ? hiddenSize / numHeads : int(raw, 'head_dim', undefined, w);
-  if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw bad(`${w}head_dim`, `head width ${headDim} must be an even integer.`);
-  let ropeLinearFactor = 1;
-  const rs = raw['rope_scaling'];
-  if (rs !== undefined && rs !== null) {
-    const r = rs as Json;
-    const type = r['rope_type'] ?? r['type'];
-    if (type === 'linear') ropeLinearFactor = num(r, 'factor', 1, `${w}rope_scaling.`);
-    else if (type !== 'default') throw bad(`${w}rope_scaling`, `unsupported RoPE scaling ${JSON.stringify(type)}; supported: linear, default.`);
-  }
-  const sw = raw['sliding_window'];
-  const slidingWindow = mistral && typeof sw === 'number' && Number.isSafeInteger(sw) && sw > 0 ? sw : null;
-  return {
-    modelType: mt,
-    hiddenSize,
-    intermediateSize: int(raw, 'intermediate_size', mistral ? 14336 : 11008, w),
-    numLayers: int(raw, 'num_hidden_layers', 32, w),
-    numHeads,
-    numKvHeads,
-    headDim,
-    vocabSize: int(raw, 'vocab_size', 32000, w),
-    rmsNormEps: num(raw, 'rms_norm_eps', 1e-6, w),
-    ropeTheta: num(raw, 'rope_theta', 10000, w),
-    ropeLinearFactor,
-    slidingWindow,
-    tieWordEmbeddings: raw['tie_word_embeddings'] === true,
-    hiddenAct: act(raw, 'hidden_act', 'silu', w),
+/** Where a decoder config sits in config.json, and which error code its problems get. @internal */
+export interface TextConfigContext {
+  /** Field-name prefix in messages and `details.field`, e.g. `text_config.` or `` (fields at the root). */
+  readonly where: string;
+  /** Decoder families this model accepts. */
+  readonly families: readonly LlamaTextConfig['modelType'][];
+  /** Error code for a bad field (default `E_BACKBONE_CONFIG`). */
+  readonly code?: 'E_BACKBONE_CONFIG' | 'E_CHECKPOINT';
+}
+
+const LLAVA_TEXT: TextConfigContext = { where: 'text_config.', families: ['llama', 'mistral'] };
+
+function positiveInts(v: unknown, n: number): v is number[] {
+  return Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0);
+}
+
+/**
+ * Parses a decoder config with the defaults of LlamaConfig, MistralConfig or Qwen2VLTextConfig (by `model_type`).
+ * For `qwen2`, `rope_scaling` (or transformers' newer `rope_parameters`) of type `mrope`/`default` with an
+ * `mrope_section` turns on M-RoPE, and `use_sliding_window: true` is refused (HF applies it only with flash attention).
+ *
+ * @throws {@link @resprune/errors!ResPruneError} `ctx.code` naming the field (`details.field`)
+ * @internal
+ */
+export function parseText(raw: Json, ctx: TextConfigContext = LLAVA_TEXT): LlamaTextConfig {
+  const w = ctx.where;
+  const code = ctx.code ?? 'E_BACKBONE_CONFIG';
+  const fail = (field: string, message: string): ResPruneError =>
+    new ResPruneError(code, `config.json: ${field}: ${message}`, { details: { field } });
+  const guard = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof ResPruneError && e.code !== code) throw new ResPruneError(code, e.message, { cause: e, ...(e.details === undefined ? {} : { details: e.details }) });
+      throw e;
+    }
   };
+  return guard(() => {
+    const mt = raw['model_type'] ?? ctx.families[0];
+    if (typeof mt !== 'string' || !(ctx.families as readonly string[]).includes(mt)) {
+      throw fail(`${w}model_type`, `unsupported language model ${JSON.stringify(mt)}; supported: ${ctx.families.join(', ')}.`);
+    }
+    const modelType = mt as LlamaTextConfig['modelType'];
+    const mistral = modelType === 'mistral';
+    const qwen = modelType === 'qwen2';
+    const hiddenSize = int(raw, 'hidden_size', qwen ? 8192 : 4096, w);
+    const numHeads = int(raw, 'num_attention_heads', qwen ? 64 : 32, w);
+    const numKvHeads = int(raw, 'num_key_value_heads', mistral || qwen ? 8 : numHeads, w);
+    if (numHeads % numKvHeads !== 0) throw fail(`${w}num_key_value_heads`, `${numHeads} query heads are not a multiple of ${numKvHeads} key/value heads.`);
+    const headDimRaw = raw['head_dim'];
+    const headDim = headDimRaw === undefined || headDimRaw === null ? hiddenSize / numHeads : int(raw, 'head_dim', undefined, w);
+    if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw fail(`${w}head_dim`, `head width ${headDim} must be an even integer.`);
+    let ropeLinearFactor = 1;
+    let mropeSection: [number, number, number] | null = null;
+    const rsKey = raw['rope_scaling'] !== undefined && raw['rope_scaling'] !== null ? 'rope_scaling' : 'rope_parameters';
+    const rs = raw[rsKey];
+    let ropeTheta = raw['rope_theta'];
+    if (rs !== undefined && rs !== null) {
+      if (typeof rs !== 'object' || Array.isArray(rs)) throw fail(`${w}${rsKey}`, `expected an object or null, got ${JSON.stringify(rs)}.`);
+      const r = rs as Json;
+      const type = r['rope_type'] ?? r['type'] ?? 'default';
+      if (ropeTheta === undefined && r['rope_theta'] !== undefined) ropeTheta = r['rope_theta'];
+      if (qwen && (type === 'mrope' || type === 'default')) {
+        // Without `mrope_section` this is plain RoPE; the VL parsers require the section.
+        const sec = r['mrope_section'];
+        if (sec !== undefined && sec !== null) {
+          if (!positiveInts(sec, 3) || sec[0]! + sec[1]! + sec[2]! !== headDim / 2) {
+            throw fail(`${w}${rsKey}.mrope_section`, `expected 3 integers summing to head_dim / 2 = ${headDim / 2}, got ${JSON.stringify(sec)}.`);
+          }
+          mropeSection = [sec[0]!, sec[1]!, sec[2]!];
+        }
+      } else if (type === 'linear') ropeLinearFactor = num(r, 'factor', 1, `${w}${rsKey}.`);
+      else if (type !== 'default') throw fail(`${w}${rsKey}`, `unsupported RoPE scaling ${JSON.stringify(type)}; supported: ${qwen ? 'mrope (with mrope_section), ' : ''}linear, default.`);
+    }
+    let slidingWindow: number | null = null;
+    if (mistral) {
+      const sw = raw['sliding_window'];
+      slidingWindow = typeof sw === 'number' && Number.isSafeInteger(sw) && sw > 0 ? sw : null;
+    } else if (qwen && raw['use_sliding_window'] === true) {
+      throw fail(`${w}use_sliding_window`, 'sliding-window attention is not supported for Qwen2 (every published Qwen2-VL / Qwen2.5-VL sets it false).');
+    }
+    return {
+      modelType,
+      hiddenSize,
+      intermediateSize: int(raw, 'intermediate_size', mistral ? 14336 : qwen ? 29568 : 11008, w),
+      numLayers: int(raw, 'num_hidden_layers', qwen ? 80 : 32, w),
+      numHeads,
+      numKvHeads,
+      headDim,
+      vocabSize: int(raw, 'vocab_size', qwen ? 152064 : 32000, w),
+      rmsNormEps: num(raw, 'rms_norm_eps', qwen ? 1e-5 : 1e-6, w),
+      ropeTheta: num({ rope_theta: ropeTheta }, 'rope_theta', qwen ? 1000000 : 10000, w),
+      ropeLinearFactor,
+      slidingWindow,
+      tieWordEmbeddings: raw['tie_word_embeddings'] === true,
+      hiddenAct: act(raw, 'hidden_act', 'silu', w),
+      attentionBias: qwen,
+      mropeSection,
+    };
+  });
 }
 
 /**

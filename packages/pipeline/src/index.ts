@@ -117,3 +117,20 @@ export {
 } from './pipeline.js';
 export { registrySelector, promptTextVectors } from './defaults.js';
 export { writeRandomLlavaCheckpoint, type RandomCheckpointOptions } from './random-checkpoint.js';
+export {
+  parseQwen2VlConfig,
+  type Qwen2VlModelType,
+  type Qwen2VlModelConfig,
+  type Qwen2VlVisionConfig,
+} from './families/qwen2-vl/config.js';
+export {
+  qwenWeightSpec,
+  qwenLayoutName,
+  detectQwenLayout,
+  isQwenLinearWeight,
+  qwenFallbacks,
+  loadQwenWeights,
+  type QwenTensorLayout,
+} from './families/qwen2-vl/weights.js';
+export { encodeQwenVision, type GridThw } from './families/qwen2-vl/vision.js';
+export { writeRandomQwenVlCheckpoint, type RandomQwenVlCheckpointOptions } from './families/qwen2-vl/random-checkpoint.js';

@@ -42,7 +42,8 @@ export interface RandomCheckpointOptions {
   readonly extraConfig?: Readonly<Record<string, unknown>>;
 }
 
-function gaussian(seed: number): () => number {
+/** Seeded standard-normal generator (mulberry32 + Box–Muller): the same seed gives the same bytes. @internal */
+export function gaussian(seed: number): () => number {
   let a = seed >>> 0;
   const u = (): number => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -63,6 +64,50 @@ function gaussian(seed: number): () => number {
     spare = r * Math.sin(th);
     return r * Math.cos(th);
   };
+}
+
+/**
+ * Writes tensors as a Hugging Face checkpoint's weights: one `model.safetensors`, or `shards` files
+ * `model-0000i-of-0000n.safetensors` split by bytes in order, with `model.safetensors.index.json`.
+ * @throws {@link @resprune/errors!ResPruneError} `E_INVALID_OPTION` when `shards` is not in [1, tensors]
+ * @internal
+ */
+export function writeTensorShards(dir: string, tensors: readonly [string, SafetensorsTensorSpec][], shards: number, dtype: SafetensorsDtype, who: string): void {
+  mkdirSync(dir, { recursive: true });
+  if (!Number.isSafeInteger(shards) || shards < 1 || shards > tensors.length) {
+    throw new ResPruneError('E_INVALID_OPTION', `${who}: shards must be in [1, ${tensors.length}], got ${shards}.`);
+  }
+  if (shards === 1) {
+    writeSafetensors(join(dir, SINGLE_WEIGHTS_FILE), new Map(tensors));
+  } else {
+    const bytesPer = dtype === 'F32' ? 4 : 2;
+    const total = tensors.reduce((a, [, t]) => a + t.data.length * bytesPer, 0);
+    const groups: [string, SafetensorsTensorSpec][][] = Array.from({ length: shards }, () => []);
+    let acc = 0;
+    tensors.forEach((entry, i) => {
+      const remainingTensors = tensors.length - i;
+      let g = Math.min(shards - 1, Math.floor((acc / total) * shards));
+      // Leave at least one tensor for every later shard.
+      g = Math.max(g, shards - remainingTensors);
+      groups[g]!.push(entry);
+      acc += entry[1].data.length * bytesPer;
+    });
+    for (let g = 0; g < shards; g++) {
+      if (groups[g]!.length === 0) {
+        const donor = groups.findIndex((x) => x.length > 1);
+        groups[g]!.push(groups[donor]!.pop()!);
+      }
+    }
+    const pad = (k: number): string => String(k).padStart(5, '0');
+    const weightMap: Record<string, string> = {};
+    groups.forEach((group, g) => {
+      const file = `model-${pad(g + 1)}-of-${pad(shards)}.safetensors`;
+      writeSafetensors(join(dir, file), new Map(group));
+      for (const [name] of group) weightMap[name] = file;
+    });
+    const sorted = Object.fromEntries(Object.entries(weightMap).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    writeFileSync(join(dir, WEIGHTS_INDEX_FILE), JSON.stringify({ metadata: { total_size: total }, weight_map: sorted }, null, 2));
+  }
 }
 
 /**
@@ -156,42 +201,7 @@ export function writeRandomLlavaCheckpoint(dir: string, options: RandomCheckpoin
     }
     tensors.push([layoutName(name, layout), { shape, data, dtype }]);
   }
-  mkdirSync(dir, { recursive: true });
-  const shards = o.shards ?? 2;
-  if (!Number.isSafeInteger(shards) || shards < 1 || shards > tensors.length) {
-    throw new ResPruneError('E_INVALID_OPTION', `writeRandomLlavaCheckpoint: shards must be in [1, ${tensors.length}], got ${shards}.`);
-  }
-  if (shards === 1) {
-    writeSafetensors(join(dir, SINGLE_WEIGHTS_FILE), new Map(tensors));
-  } else {
-    const bytesPer = dtype === 'F32' ? 4 : 2;
-    const total = tensors.reduce((a, [, t]) => a + t.data.length * bytesPer, 0);
-    const groups: [string, SafetensorsTensorSpec][][] = Array.from({ length: shards }, () => []);
-    let acc = 0;
-    tensors.forEach((entry, i) => {
-      const remainingTensors = tensors.length - i;
-      let g = Math.min(shards - 1, Math.floor((acc / total) * shards));
-      // Leave at least one tensor for every later shard.
-      g = Math.max(g, shards - remainingTensors);
-      groups[g]!.push(entry);
-      acc += entry[1].data.length * bytesPer;
-    });
-    for (let g = 0; g < shards; g++) {
-      if (groups[g]!.length === 0) {
-        const donor = groups.findIndex((x) => x.length > 1);
-        groups[g]!.push(groups[donor]!.pop()!);
-      }
-    }
-    const pad = (k: number): string => String(k).padStart(5, '0');
-    const weightMap: Record<string, string> = {};
-    groups.forEach((group, g) => {
-      const file = `model-${pad(g + 1)}-of-${pad(shards)}.safetensors`;
-      writeSafetensors(join(dir, file), new Map(group));
-      for (const [name] of group) weightMap[name] = file;
-    });
-    const sorted = Object.fromEntries(Object.entries(weightMap).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    writeFileSync(join(dir, WEIGHTS_INDEX_FILE), JSON.stringify({ metadata: { total_size: total }, weight_map: sorted }, null, 2));
-  }
+  writeTensorShards(dir, tensors, o.shards ?? 2, dtype, 'writeRandomLlavaCheckpoint');
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(o.tokenizerJson));
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(o.tokenizerConfig, null, 2));

@@ -1,16 +1,43 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ResPruneError } from '@resprune/errors';
 import type { LlamaTextConfig } from '../config.js';
 import { activation, batchMatMul, linear, rmsNorm } from './nn.js';
 import { maskedSoftmax } from './softmax.js';
 
-/** Prefix of the decoder's tensors in the published llava-hf layout. @internal */
-export const LLAMA_PREFIX = 'language_model.model.';
-/** Name of the output projection in the published llava-hf layout. @internal */
-export const LM_HEAD = 'language_model.lm_head.weight';
+/**
+ * Where a decoder's tensors live in a checkpoint: the prefix of its blocks (`embed_tokens`, `layers.i.…`, `norm`)
+ * and the full name of its output projection.
+ * @internal
+ */
+export interface DecoderNames {
+  /** Prefix of `embed_tokens.weight`, `layers.*` and `norm.weight`. */
+  readonly prefix: string;
+  /** Full name of the `lm_head` weight. */
+  readonly lmHead: string;
+}
 
-/** Expected decoder tensors (canonical names → shapes). @internal */
-export function llamaWeightSpec(cfg: LlamaTextConfig): Map<string, number[]> {
-  const p = LLAMA_PREFIX;
+/** The decoder in the published llava-hf layout. @internal */
+export const LLAVA_DECODER: DecoderNames = { prefix: 'language_model.model.', lmHead: 'language_model.lm_head.weight' };
+/** Prefix of the decoder's tensors in the published llava-hf layout. @internal */
+export const LLAMA_PREFIX = LLAVA_DECODER.prefix;
+/** Name of the output projection in the published llava-hf layout. @internal */
+export const LM_HEAD = LLAVA_DECODER.lmHead;
+
+/** Reads a parameter by name (the caller's naming). @internal */
+export type WeightAccessor = (name: string) => tf.Tensor;
+
+/**
+ * A weight accessor whose names are relative to `prefix`: `scopeWeights(w, 'model.')('norm.weight')` reads
+ * `model.norm.weight`. The decoder reads its tensors through one, so the same code serves every layout.
+ * @internal
+ */
+export function scopeWeights(w: WeightAccessor, prefix: string): WeightAccessor {
+  return (name) => w(prefix + name);
+}
+
+/** Expected decoder tensors (canonical names → shapes), named as `names` says (default: llava-hf). @internal */
+export function llamaWeightSpec(cfg: LlamaTextConfig, names: DecoderNames = LLAVA_DECODER): Map<string, number[]> {
+  const p = names.prefix;
   const d = cfg.hiddenSize;
   const qd = cfg.numHeads * cfg.headDim;
   const kvd = cfg.numKvHeads * cfg.headDim;
@@ -20,6 +47,11 @@ export function llamaWeightSpec(cfg: LlamaTextConfig): Map<string, number[]> {
     spec.set(`${l}self_attn.q_proj.weight`, [qd, d]);
     spec.set(`${l}self_attn.k_proj.weight`, [kvd, d]);
     spec.set(`${l}self_attn.v_proj.weight`, [kvd, d]);
+    if (cfg.attentionBias) {
+      spec.set(`${l}self_attn.q_proj.bias`, [qd]);
+      spec.set(`${l}self_attn.k_proj.bias`, [kvd]);
+      spec.set(`${l}self_attn.v_proj.bias`, [kvd]);
+    }
     spec.set(`${l}self_attn.o_proj.weight`, [d, qd]);
     spec.set(`${l}mlp.gate_proj.weight`, [cfg.intermediateSize, d]);
     spec.set(`${l}mlp.up_proj.weight`, [cfg.intermediateSize, d]);
@@ -28,7 +60,7 @@ export function llamaWeightSpec(cfg: LlamaTextConfig): Map<string, number[]> {
     spec.set(`${l}post_attention_layernorm.weight`, [d]);
   }
   spec.set(`${p}norm.weight`, [d]);
-  spec.set(LM_HEAD, [cfg.vocabSize, d]);
+  spec.set(names.lmHead, [cfg.vocabSize, d]);
   return spec;
 }
 
@@ -72,17 +104,39 @@ export interface LlamaStepOutput {
 }
 
 /**
- * Runs the LLaMA/Mistral decoder on new input embeddings, attending to a cache of earlier tokens.
+ * Which position axis (0 = temporal, 1 = height, 2 = width) each of the `headDim / 2` rotary frequencies takes under
+ * M-RoPE. HF's `apply_multimodal_rotary_pos_emb` splits the doubled `[cos, cos]` table of width `headDim` into
+ * `mrope_section * 2` chunks and gives chunk i the axis i mod 3, so frequency j and its twin j + headDim/2 read the
+ * same axis: the first `section[0]` frequencies the temporal id, the next `section[1]` the height id, the rest the
+ * width id.
+ * @internal
+ */
+export function mropeAxes(section: readonly [number, number, number]): Uint8Array {
+  const half = section[0] + section[1] + section[2];
+  const axes = new Uint8Array(half);
+  for (let j = 0; j < half; j++) axes[j] = j < section[0] ? 0 : j < section[0] + section[1] ? 1 : 2;
+  return axes;
+}
+
+/**
+ * Runs the decoder (LLaMA, Mistral or Qwen2) on new input embeddings, attending to a cache of earlier tokens.
  *
+ * Positions: one id per new token for 1-D RoPE. With M-RoPE (`cfg.mropeSection`), a row holds `3 × length` ids laid
+ * out `[t…, h…, w…]` (HF's `position_ids[:, row, :]`), or `length` ids for text-only steps (t = h = w).
+ *
+ * @param cfg - decoder config
+ * @param w - weights named relative to the decoder (`embed_tokens.weight`, `layers.0.self_attn.q_proj.weight`,
+ *   `norm.weight`); see {@link scopeWeights}. Linear weights are held `[in, out]`.
  * @param inputs - `[batch, length, hidden]` input embeddings of the new tokens
  * @param valid - per row, 1 for a real token and 0 for left padding among the new tokens
  * @param positions - per row, position ids of the new tokens (ignored for padding)
  * @param cache - earlier tokens, or undefined for a prefill
+ * @throws {@link @resprune/errors!ResPruneError} `E_SHAPE_MISMATCH` when a row's positions or validity have the wrong length
  * @internal
  */
-export function llamaForward(
+export function decoderForward(
   cfg: LlamaTextConfig,
-  w: (name: string) => tf.Tensor,
+  w: WeightAccessor,
   inputs: tf.Tensor3D,
   valid: readonly Uint8Array[],
   positions: readonly Int32Array[],
@@ -95,6 +149,19 @@ export function llamaForward(
   const heads = cfg.numHeads;
   const kvHeads = cfg.numKvHeads;
   const rep = heads / kvHeads;
+  const mrope = cfg.mropeSection;
+  if (valid.length !== b || positions.length !== b) {
+    throw new ResPruneError('E_SHAPE_MISMATCH', `decoder: ${b} rows of inputs but ${valid.length} validity rows and ${positions.length} position rows.`);
+  }
+  for (let r = 0; r < b; r++) {
+    const n = positions[r]!.length;
+    if (valid[r]!.length !== len || !(n === len || (mrope !== null && n === 3 * len))) {
+      throw new ResPruneError(
+        'E_SHAPE_MISMATCH',
+        `decoder: row ${r} has ${valid[r]!.length} validity flags and ${n} position ids for ${len} tokens (expected ${len}${mrope !== null ? ` or 3 × ${len} for M-RoPE` : ''}).`,
+      );
+    }
+  }
   // Host-side: validity of every key slot, additive attention bias, RoPE tables.
   const keyValid = valid.map((v, r) => {
     const all = new Uint8Array(total);
@@ -102,26 +169,28 @@ export function llamaForward(
     all.set(v, past);
     return all;
   });
-  const allPos = positions.map((p, r) => {
-    const a = new Int32Array(total);
-    // Positions of cached slots only matter for the sliding window; reconstruct them from validity.
-    let pos = 0;
-    for (let t = 0; t < past; t++) {
-      a[t] = pos;
-      if (keyValid[r]![t]) pos++;
-    }
-    a.set(p, past);
-    return a;
-  });
+  // Positions of every slot only matter for the sliding window (1-D RoPE); cached ones are rebuilt from validity.
+  const allPos =
+    cfg.slidingWindow === null
+      ? undefined
+      : positions.map((p, r) => {
+          const a = new Int32Array(total);
+          let pos = 0;
+          for (let t = 0; t < past; t++) {
+            a[t] = pos;
+            if (keyValid[r]![t]) pos++;
+          }
+          a.set(p, past);
+          return a;
+        });
   const bias = new Float32Array(b * len * total);
   const NEG = -1e9;
   for (let r = 0; r < b; r++) {
     for (let i = 0; i < len; i++) {
       const qi = past + i;
-      const qPos = allPos[r]![qi]!;
       for (let t = 0; t < total; t++) {
         let ok = t <= qi && keyValid[r]![t] === 1;
-        if (ok && cfg.slidingWindow !== null && qPos - allPos[r]![t]! >= cfg.slidingWindow) ok = false;
+        if (ok && allPos !== undefined && allPos[r]![qi]! - allPos[r]![t]! >= cfg.slidingWindow!) ok = false;
         bias[(r * len + i) * total + t] = ok ? 0 : NEG;
       }
     }
@@ -131,13 +200,17 @@ export function llamaForward(
   const half = hd / 2;
   const invFreq = new Float32Array(half);
   for (let j = 0; j < half; j++) invFreq[j] = 1 / Math.pow(cfg.ropeTheta, (2 * j) / hd);
+  const axes = mrope === null ? undefined : mropeAxes(mrope);
   const table = (nHeads: number): { cos: Float32Array; sin: Float32Array } => {
     const cos = new Float32Array(b * nHeads * len * hd);
     const sin = new Float32Array(b * nHeads * len * hd);
     for (let r = 0; r < b; r++) {
+      const pr = positions[r]!;
+      const perAxis = pr.length === 3 * len && len > 0 && axes !== undefined;
       for (let i = 0; i < len; i++) {
-        const p = Math.fround(positions[r]![i]! / cfg.ropeLinearFactor);
+        const p1 = Math.fround(pr[i]! / cfg.ropeLinearFactor);
         for (let j = 0; j < half; j++) {
+          const p = perAxis ? Math.fround(pr[axes[j]! * len + i]! / cfg.ropeLinearFactor) : p1;
           const ang = Math.fround(p * invFreq[j]!);
           const c = Math.cos(ang);
           const sn = Math.sin(ang);
@@ -157,7 +230,6 @@ export function llamaForward(
   const perm = new Int32Array(hd);
   for (let j = 0; j < hd; j++) perm[j] = j < half ? j + half : j - half;
   const out = tf.tidy(() => {
-    const p = LLAMA_PREFIX;
     const biasT = tf.tensor(bias, [b, len, total]);
     const qCos = tf.tensor(qTab.cos, [b, heads, len, hd]);
     const qSin = tf.tensor(qTab.sin, [b, heads, len, hd]);
@@ -167,14 +239,16 @@ export function llamaForward(
     const rope = (x: tf.Tensor4D, cosT: tf.Tensor, sinT: tf.Tensor): tf.Tensor4D =>
       tf.add(tf.mul(x, cosT), tf.mul(tf.gather(x, permT, 3), sinT)) as tf.Tensor4D;
     const heads4 = (t: tf.Tensor, n: number): tf.Tensor4D => tf.transpose(tf.reshape(t, [b, len, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
+    const proj = (x: tf.Tensor, l: string, name: string): tf.Tensor =>
+      linear(x, w(`${l}self_attn.${name}.weight`), cfg.attentionBias ? w(`${l}self_attn.${name}.bias`) : undefined);
     let h: tf.Tensor = inputs;
     const newLayers: { k: tf.Tensor4D; v: tf.Tensor4D }[] = [];
     for (let i = 0; i < cfg.numLayers; i++) {
-      const l = `${p}layers.${i}.`;
+      const l = `layers.${i}.`;
       const x = rmsNorm(h, w(`${l}input_layernorm.weight`), cfg.rmsNormEps);
-      const q = rope(heads4(linear(x, w(`${l}self_attn.q_proj.weight`)), heads), qCos, qSin);
-      let k = rope(heads4(linear(x, w(`${l}self_attn.k_proj.weight`)), kvHeads), kCos, kSin);
-      let v = heads4(linear(x, w(`${l}self_attn.v_proj.weight`)), kvHeads);
+      const q = rope(heads4(proj(x, l, 'q_proj'), heads), qCos, qSin);
+      let k = rope(heads4(proj(x, l, 'k_proj'), kvHeads), kCos, kSin);
+      let v = heads4(proj(x, l, 'v_proj'), kvHeads);
       if (cache !== undefined) {
         k = tf.concat([cache.layers[i]!.k, k], 2);
         v = tf.concat([cache.layers[i]!.v, v], 2);
@@ -190,15 +264,44 @@ export function llamaForward(
       const gate = activation(linear(y, w(`${l}mlp.gate_proj.weight`)), cfg.hiddenAct);
       h = tf.add(h, linear(tf.mul(gate, linear(y, w(`${l}mlp.up_proj.weight`))), w(`${l}mlp.down_proj.weight`)));
     }
-    const hidden = rmsNorm(h, w(`${p}norm.weight`), cfg.rmsNormEps) as tf.Tensor3D;
+    const hidden = rmsNorm(h, w('norm.weight'), cfg.rmsNormEps) as tf.Tensor3D;
     return { hidden, layers: newLayers };
   });
   const nextPosition = positions.map((p, r) => {
     let last = cache?.nextPosition[r] ?? 0;
-    for (let i = 0; i < len; i++) if (valid[r]![i]) last = p[i]! + 1;
+    const perAxis = p.length === 3 * len && len > 0 && mrope !== null;
+    for (let i = 0; i < len; i++) {
+      if (!valid[r]![i]) continue;
+      if (perAxis) last = Math.max(last, p[i]! + 1, p[len + i]! + 1, p[2 * len + i]! + 1);
+      else last = p[i]! + 1;
+    }
     return last;
   });
   return { hidden: out.hidden, cache: { layers: out.layers, length: total, valid: keyValid, nextPosition } };
+}
+
+/**
+ * {@link decoderForward} with weights named as in the published llava-hf layout (`language_model.model.…`).
+ * @internal
+ */
+export function llamaForward(
+  cfg: LlamaTextConfig,
+  w: WeightAccessor,
+  inputs: tf.Tensor3D,
+  valid: readonly Uint8Array[],
+  positions: readonly Int32Array[],
+  cache: KvCache | undefined,
+): LlamaStepOutput {
+  return decoderForward(cfg, scopeWeights(w, LLAMA_PREFIX), inputs, valid, positions, cache);
+}
+
+/**
+ * Logits `[rows, vocab]` for hidden states `[rows, hidden]` with an output weight held `[hidden, vocab]`
+ * (`transposed`) or `[vocab, hidden]` (tied to the embedding table). Caller owns the result.
+ * @internal
+ */
+export function projectLogits(weight: tf.Tensor, hidden: tf.Tensor2D, transposed: boolean): tf.Tensor2D {
+  return tf.matMul(hidden, weight as tf.Tensor2D, false, !transposed);
 }
 
 /**
