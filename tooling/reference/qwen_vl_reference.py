@@ -323,11 +323,15 @@ def synthetic_patches(rows, cols):
     return torch.from_numpy((((i * 131 + j * 71) % 1999 - 999) / 1000).astype(np.float32))
 
 
-def run_case(cfg, s, case, columns):
+def run_case(cfg, s, case, columns, base):
     grids = [tuple(g) for g in case['grids']]
     ids = torch.tensor(case['inputIds'], dtype=torch.long)
     rows = sum(t * h * w for t, h, w in grids)
-    pixels = synthetic_patches(rows, cfg.in_ch * cfg.tpatch * cfg.patch * cfg.patch)
+    if 'patchesFile' in case:   # pixel patches from the processor (pipeline cases), else synthetic
+        pixels = torch.from_numpy(np.load(os.path.join(base, case['patchesFile'])).astype(np.float32))
+        assert tuple(pixels.shape) == (rows, cfg.in_ch * cfg.tpatch * cfg.patch * cfg.patch), 'patches and grids disagree'
+    else:
+        pixels = synthetic_patches(rows, cfg.in_ch * cfg.tpatch * cfg.patch * cfg.patch)
     vision = encode_vision(cfg, s, pixels, grids)
     emb = s['model.embed_tokens.weight'][ids].clone()
     is_image = ids == cfg.image_token_id
@@ -349,6 +353,9 @@ def run_case(cfg, s, case, columns):
 def main():
     ckpts, cases_path, out = sys.argv[1:4]
     golden = json.load(open(cases_path))
+    if 'checkpoints' not in golden:   # pipeline cases: the checkpoints and columns of cases.json beside them
+        base = json.load(open(os.path.join(os.path.dirname(cases_path), 'cases.json')))
+        golden = {**golden, 'checkpoints': {c['checkpoint']: None for c in golden['cases']}, 'columns': base['columns']}
     os.makedirs(out, exist_ok=True)
     meta = {'torch': torch.__version__, 'numpy': np.__version__, 'checkpoints': {}}
     loaded = {}
@@ -361,13 +368,14 @@ def main():
         meta['checkpoints'][name] = sha256_checkpoint(d)
     for case in golden['cases']:
         cfg, s = loaded[case['checkpoint']]
-        vision, pos, hidden, logits = run_case(cfg, s, case, golden['columns'])
+        vision, pos, hidden, logits = run_case(cfg, s, case, golden['columns'], ckpts)
         np.save(os.path.join(out, case['name'] + '.vision.npy'), vision.numpy().astype(np.float32))
         np.save(os.path.join(out, case['name'] + '.positions.npy'), pos.numpy().astype(np.int64))
         np.save(os.path.join(out, case['name'] + '.hidden.npy'), hidden.numpy().astype(np.float32))
         np.save(os.path.join(out, case['name'] + '.logits.npy'), logits.numpy().astype(np.float32))
         print(f"{case['name']}: {hidden.shape[0]} rows, |logits|max {logits.abs().max():.3f}")
-    with open(os.path.join(out, 'meta.json'), 'w') as f:
+    meta_name = 'meta.json' if len(sys.argv) < 5 else sys.argv[4]
+    with open(os.path.join(out, meta_name), 'w') as f:
         json.dump(meta, f, indent=1)
         f.write('\n')
 

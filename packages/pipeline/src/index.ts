@@ -81,7 +81,7 @@ export {
   type VisionFlops,
   type WeightAccessor,
 } from './family.js';
-export { modelFamilies, llavaFamily, type LlavaFamilyConfig } from './families/index.js';
+export { modelFamilies, llavaFamily, qwen2VlFamily, type LlavaFamilyConfig, type Qwen2VlFamilyConfig } from './families/index.js';
 export {
   MAX_IMAGES_PER_REQUEST,
   MAX_NEW_TOKENS_LIMIT,

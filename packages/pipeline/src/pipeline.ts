@@ -7,7 +7,7 @@ import { mulberry32 } from '@resprune/selector';
 import { BackboneRegistry, promptFromInputIds, type BackboneAdapter, type BudgetPolicy, type HfConfigLike, type VisualLayout } from '@resprune/backbones';
 import { loadWeights, locateWeights, readJsonFile, type LoadProgress, type TensorNameLayout } from './checkpoint.js';
 import { kvBytesFor, prefillFlops, type PrefillFlops } from './flops.js';
-import { disposeKvCache, kvCacheBytes, lmHead, llamaForward, type KvCache } from './models/llama.js';
+import { decoderForward as runDecoder, disposeKvCache, kvCacheBytes, projectLogits, scopeWeights, type KvCache } from './models/llama.js';
 import type { FamilyModelConfig, ModelFamily, ProcessedImage, WeightAccessor } from './family.js';
 import { modelFamilies } from './families/index.js';
 import { decodeRgb, decodeRgbFile } from '@resprune/image-processing/node';
@@ -553,11 +553,13 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
     return prepared;
   }
 
+  const decoderWeights = scopeWeights(w, family.weights.decoderPrefix);
+  const lmHeadWeight = w(family.weights.lmHead);
   /** The decoder over `[B, T, d]` embeddings with axis-major position rows `[axes · T]` per row. */
   function decoderForward(inputs: tf.Tensor3D, valid: readonly Uint8Array[], positions: readonly Int32Array[], cache: KvCache | undefined) {
-    if (axes !== 1) throw new ResPruneError('E_INTERNAL', `generate: the decoder of this build runs 1-D positions only.`);
-    return llamaForward(text, w, inputs, valid, positions, cache);
+    return runDecoder(text, decoderWeights, inputs, valid, positions, cache);
   }
+  const lmHead = (hidden: tf.Tensor2D): tf.Tensor2D => projectLogits(lmHeadWeight, hidden, lmHeadTransposed);
 
   async function generateBatchNow(requests: readonly GenerateRequest[]): Promise<GenerateResult[]> {
     const tStart = now();
@@ -602,7 +604,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
         const want = prepared[r]!.req.returnPrefillLogits === true;
         const rows = tf.tidy(() => {
           const h = tf.reshape(tf.slice(pre.hidden, [r, want ? Lmax - lens[r]! : Lmax - 1, 0], [1, want ? lens[r]! : 1, d]), [-1, d]) as tf.Tensor2D;
-          return lmHead(w, h, lmHeadTransposed);
+          return lmHead(h);
         });
         const data = (await rows.data()) as Float32Array;
         rows.dispose();
@@ -671,7 +673,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
           disposeKvCache(out.cache);
           hidden = out.hidden;
         }
-        const lg = tf.tidy(() => lmHead(w, tf.reshape(tf.slice(hidden, [0, hidden.shape[1] - 1, 0], [B, 1, d]), [B, d]) as tf.Tensor2D, lmHeadTransposed));
+        const lg = tf.tidy(() => lmHead(tf.reshape(tf.slice(hidden, [0, hidden.shape[1] - 1, 0], [B, 1, d]), [B, d]) as tf.Tensor2D));
         hidden.dispose();
         const flat = (await lg.data()) as Float32Array;
         lg.dispose();

@@ -1,4 +1,3 @@
-import type * as tf from '@tensorflow/tfjs-core';
 import { loadWeights, type CheckpointFiles, type LoadedWeights, type LoadWeightsOptions } from '../../checkpoint.js';
 import { llamaWeightSpec, type DecoderNames } from '../../models/llama.js';
 import type { Qwen2VlModelConfig } from './config.js';
@@ -138,7 +137,7 @@ export function qwenFallbacks(cfg: Qwen2VlModelConfig): Map<string, string> {
 /**
  * Loads a Qwen-VL checkpoint's tensors by canonical name, in either name layout, with linear weights held transposed
  * and a tied `lm_head` read from the embedding table. Wraps {@link loadWeights} (same checks, errors and memory
- * behaviour); its `layout` field reports `published` for both Qwen layouts.
+ * behaviour); `layout` is `transformers-4.52` for the names recent transformers write, and `qwenLayout` names it the Qwen way.
  *
  * @param files - from {@link locateWeights}
  * @param cfg - parsed config
@@ -154,26 +153,14 @@ export function qwenFallbacks(cfg: Qwen2VlModelConfig): Map<string, string> {
 export async function loadQwenWeights(
   files: CheckpointFiles,
   cfg: Qwen2VlModelConfig,
-  options: Pick<LoadWeightsOptions, 'onProgress'> = {},
+  options: Pick<LoadWeightsOptions, 'onProgress' | 'signal' | 'checkFinite'> = {},
 ): Promise<LoadedWeights & { readonly qwenLayout: QwenTensorLayout }> {
   const qwenLayout = detectQwenLayout(files.weightMap.keys());
-  const canonicalSpec = qwenWeightSpec(cfg);
-  const toStored = (n: string): string => qwenLayoutName(n, qwenLayout);
-  const storedSpec = new Map<string, number[]>();
-  const toCanonical = new Map<string, string>();
-  for (const [n, s] of canonicalSpec) {
-    storedSpec.set(toStored(n), s);
-    toCanonical.set(toStored(n), n);
-  }
-  const fallbacks = new Map([...qwenFallbacks(cfg)].map(([a, b]) => [toStored(a), toStored(b)]));
-  // The stored names are passed as they are (`published` = no renaming inside loadWeights).
-  const loaded = await loadWeights({ ...files, layout: 'published' }, storedSpec, {
+  const loaded = await loadWeights({ ...files, layout: qwenLayout === 'transformers' ? 'transformers-4.52' : 'published' }, qwenWeightSpec(cfg), {
     ...options,
-    fallbacks,
-    transpose: (stored) => isQwenLinearWeight(toCanonical.get(stored)!),
+    fallbacks: qwenFallbacks(cfg),
+    transpose: isQwenLinearWeight,
+    storedName: (canonical) => qwenLayoutName(canonical, qwenLayout),
   });
-  const tensors = new Map<string, tf.Tensor>();
-  for (const [n, t] of loaded.tensors) tensors.set(toCanonical.get(n)!, t);
-  const transposed = new Set([...loaded.transposed].map((n) => toCanonical.get(n)!));
-  return { tensors, layout: 'published', bytes: loaded.bytes, transposed, qwenLayout };
+  return { ...loaded, qwenLayout };
 }
