@@ -1,6 +1,6 @@
 import { ResPruneError } from '@resprune/errors';
 import { validateBudget, type Budget, type BudgetPolicy, type NewlinePolicy } from '@resprune/backbones';
-import { methods, type MethodOptions } from '@resprune/selector';
+import { methods, selectWith, type MethodOptions } from '@resprune/selector';
 import { fromTokenizerJson, type WordTokenizer } from '@resprune/text';
 import { Tensor } from '@huggingface/transformers';
 import { familyFor } from './families.js';
@@ -118,6 +118,8 @@ function resolveSettings(options: PruningOptions): PrefillSettings {
   const { words, decode } = resolveTokenizer(options.tokenizer);
   const methodOptions: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) if (!OWN_KEYS.has(k) && v !== undefined) methodOptions[k] = v;
+  // Unknown or out-of-range method options fail now, not at the first generation.
+  selectWith(method, { data: Float32Array.from([1, 0, 0, 1]), shape: [2, 2] }, { ...methodOptions, keep: 1 });
   return {
     method,
     budget,
@@ -224,7 +226,11 @@ export function withPruning<M extends VisionLanguageModel>(model: M, options: Pr
           return original.forward.call(this, inputs);
         }
         const state = this[STATE];
-        const pruned = await prunePrefill(model, inputs, settings, state?.prompt);
+        const own = inputs['prompt'];
+        if (own !== undefined && typeof own !== 'string') {
+          throw new ResPruneError('E_INVALID_OPTION', 'withPruning: forward({ prompt }) must be a string');
+        }
+        const pruned = await prunePrefill(model, inputs, settings, state?.prompt ?? own);
         last = pruned.report;
         if (state !== undefined) state.report = pruned.report;
         if (state !== undefined) {
@@ -234,7 +240,7 @@ export function withPruning<M extends VisionLanguageModel>(model: M, options: Pr
           inputs['attention_mask'] = pruned.attentionMask;
           if (pruned.ropeDeltas !== undefined) inputs['rope_deltas'] = pruned.ropeDeltas;
         }
-        const { input_ids: _ids, pixel_values: _pixels, ...rest } = inputs;
+        const { input_ids: _ids, pixel_values: _pixels, prompt: _prompt, ...rest } = inputs;
         return original.forward.call(this, {
           ...rest,
           inputs_embeds: pruned.inputsEmbeds,
