@@ -14,6 +14,13 @@
  * @packageDocumentation
  */
 export { withPruning, type PrunedGenerateOptions, type PrunedModel, type PruningOptions } from './with-pruning.js';
+export {
+  generateWithPruning,
+  type PrunedGenerateRequest,
+  type PrunedGenerateResult,
+  type PrunedGenerateTimings,
+  type TjsProcessorLike,
+} from './generate.js';
 export { familyFor, SUPPORTED_MODEL_TYPES, type TransformersFamily } from './families.js';
 export { type PruneReport, type PruneTimings } from './prune.js';
 export {
