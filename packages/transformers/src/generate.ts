@@ -8,6 +8,10 @@ import type { ModelInputs, TjsTensor, VisionLanguageModel } from './tjs.js';
 /**
  * A transformers.js processor (`AutoProcessor.from_pretrained`): callable, with the tokenizer and
  * image processor it holds.
+ * @example
+ * ```ts
+ * const processor = (await AutoProcessor.from_pretrained(id)) as unknown as TjsProcessorLike;
+ * ```
  */
 export interface TjsProcessorLike {
   (...args: unknown[]): Promise<ModelInputs>;
@@ -53,7 +57,11 @@ export interface PrunedGenerateRequest {
   readonly maxNewTokens?: number;
 }
 
-/** Timings of one {@link generateWithPruning} call in milliseconds. */
+/** Timings of one {@link generateWithPruning} call in milliseconds. * @example
+ * ```ts
+ * const { prefillMs, decodeMsPerToken } = (await generateWithPruning(model, processor, request)).timings;
+ * ```
+ */
 export interface PrunedGenerateTimings {
   /** Processor: image resize/normalise and tokenisation. */
   readonly preprocessMs: number;

@@ -32,5 +32,11 @@ export {
   type VisionLanguageModel,
 } from './tjs.js';
 
-/** Package name, for diagnostics. */
+/**
+ * Package name, for diagnostics.
+ * @example
+ * ```ts
+ * console.log(PACKAGE_NAME); // '@resprune/transformers'
+ * ```
+ */
 export const PACKAGE_NAME = '@resprune/transformers';

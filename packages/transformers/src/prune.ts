@@ -18,7 +18,11 @@ export interface PrefillSettings {
   readonly decode: (ids: number[]) => string;
 }
 
-/** Milliseconds spent in each part of a pruned prefill (before the decoder runs). */
+/** Milliseconds spent in each part of a pruned prefill (before the decoder runs). * @example
+ * ```ts
+ * const { visionMs, selectMs } = pruned.lastPrune!.timings;
+ * ```
+ */
 export interface PruneTimings {
   /** `embed_tokens` over the full prompt. */
   readonly embedMs: number;
