@@ -152,6 +152,15 @@ async function promptVectors(
   const { words, source } = extractKeywords(text);
   if (words.length === 0) return { words, source, vectors: new Float32Array(0), m: 0, d: 0 };
   const unique = [...new Set(words.flatMap((w) => tokenizer.encodeWord(w)))].filter((id) => Number.isInteger(id) && id >= 0);
+  const vocabSize = vocabSizeOf(model.config);
+  const beyond = vocabSize === undefined ? undefined : unique.find((id) => id >= vocabSize);
+  if (beyond !== undefined) {
+    throw new ResPruneError(
+      'E_TOKENIZER',
+      `withPruning: ${tokenizer.name} gave token id ${beyond} but the model's vocabulary has ${vocabSize} ids; do the tokenizer and the model belong together?`,
+      { details: { id: beyond, vocabSize: vocabSize ?? null } },
+    );
+  }
   const rowsOf = new Map<number, Float32Array>();
   if (unique.length > 0) {
     const ids = new Tensor('int64', BigInt64Array.from(unique.map((id) => BigInt(id))), [1, unique.length]);
@@ -160,18 +169,20 @@ async function promptVectors(
     const d = table.dims.at(-1)!;
     unique.forEach((id, i) => rowsOf.set(id, data.slice(i * d, (i + 1) * d)));
   }
-  const vocabSize = typeof model.config['vocab_size'] === 'number' ? model.config['vocab_size'] : undefined;
   const lookup = (id: number): Float32Array => {
     const row = rowsOf.get(id);
     if (row === undefined) throw new ResPruneError('E_INTERNAL', `withPruning: no embedding row read for token ${id}`);
     return row;
   };
-  const wv = embedWords(words, { tokenizer: vocabSize === undefined ? tokenizer : { ...wordTokenizerView(tokenizer), vocabSize }, embeddings: lookup });
+  const wv = embedWords(words, { tokenizer, embeddings: lookup });
   return { words: wv.words, source, vectors: wv.vectors, m: wv.m, d: wv.d };
 }
 
-function wordTokenizerView(t: WordTokenizer): WordTokenizer {
-  return { name: t.name, encodeWord: (w) => t.encodeWord(w) };
+/** The LLM vocabulary size from config.json (top level or `text_config`), when present. */
+function vocabSizeOf(config: Readonly<Record<string, unknown>>): number | undefined {
+  const text = config['text_config'] as Record<string, unknown> | undefined;
+  const v = config['vocab_size'] ?? text?.['vocab_size'];
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
 }
 
 /**

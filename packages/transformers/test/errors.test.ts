@@ -71,6 +71,9 @@ describe('bad input gets a typed ResPruneError', () => {
     expect(await code(() => pruned.generate({ ...inputs, prompt: 42 as never, max_new_tokens: 1 }))).toBe('E_INVALID_OPTION');
     expect(await code(() => pruned.forward({ ...inputs, prompt: ['x'] }))).toBe('E_INVALID_OPTION');
 
+    const foreign = withPruning(model, { budget: 8, tokenizer: { name: 'foreign', encodeWord: () => [1_000_000], decode: () => 'dog' } as never });
+    expect(await code(() => foreign.forward({ ...inputs, prompt: 'the dog' }))).toBe('E_TOKENIZER');
+
     const broken = { ...inputs, pixel_values: tensor('float32', [1, 2, 3], [1, 3]) };
     expect(await code(() => pruned.forward(broken))).toBe('E_MODEL');
   });

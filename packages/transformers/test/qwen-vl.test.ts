@@ -175,6 +175,23 @@ describe.each(['qwen2_vl', 'qwen2_5_vl'] as const)('%s through transformers.js',
     expect(i64(calls[1]!.outputs['echo_position_ids'])).not.toEqual([Lt, Lt, Lt]);
   });
 
+  it('a @resprune/text tokenizer works like the processor; energy budgets stay within their bounds', async () => {
+    const { model, processor } = loaded;
+    const viaProcessor = withPruning(model, { budget: { keep: 9 }, tokenizer: processor });
+    const viaText = withPruning(model, { budget: { keep: 9 }, tokenizer: fromTokenizerJson(processor.tokenizer._tokenizerJSON) });
+    await viaProcessor.forward({ ...inputs, prompt: QUESTION });
+    await viaText.forward({ ...inputs, prompt: QUESTION });
+    expect(viaText.lastPrune!.kept).toEqual(viaProcessor.lastPrune!.kept);
+    expect(viaText.lastPrune!.words).toEqual(['dog']);
+
+    const energy = withPruning(model, { budget: { energy: 0.9, minKeep: 3, maxKeep: 20 }, tokenizer: processor });
+    await energy.forward({ ...inputs, prompt: QUESTION });
+    const after = energy.lastPrune!.visualTokensAfter;
+    expect(after).toBeGreaterThanOrEqual(3);
+    expect(after).toBeLessThanOrEqual(20);
+    expect(energy.lastPrune!.sequenceLengthAfter).toBe(L - N + after);
+  });
+
   it('first logits of a pruned prefill pick the first generated token', async () => {
     const { model, processor } = loaded;
     const pruned = withPruning(model, { budget: { keep: 5 }, tokenizer: processor });
