@@ -133,9 +133,9 @@ function resolveSettings(options: PruningOptions): PrefillSettings {
 }
 
 const STATE = Symbol('resprune.call');
+/** What one generate() call passes to its prefill. */
 interface CallState {
   readonly prompt: string | undefined;
-  report: PruneReport | undefined;
 }
 
 function cacheLength(past: unknown): number {
@@ -219,8 +219,9 @@ export function withPruning<M extends VisionLanguageModel>(model: M, options: Pr
         const prefill = ids !== undefined && ids !== null && ids.dims[1]! > 1 && cacheLength(inputs['past_key_values']) === 0;
         const pixels = inputs['pixel_values'];
         if (!prefill || pixels === undefined || pixels === null) {
-          if (prefill && family.positionScheme === 'mrope' && inputs['position_ids'] && inputs['rope_deltas']) {
-            // Text-only Qwen prefill inside generate(): decode on at max + 1 (HF), not max + 1 + 2L.
+          if (prefill && this[STATE] !== undefined && family.positionScheme === 'mrope' && inputs['position_ids'] && inputs['rope_deltas']) {
+            // Text-only Qwen prefill inside generate(): HF's rope_deltas (max + 1 − L), not
+            // transformers.js 4.3's (max + 1 + L), so decoding continues at max + 1.
             inputs['rope_deltas'] = textOnlyRopeDeltas(inputs['position_ids'] as TjsTensor);
           }
           return original.forward.call(this, inputs);
@@ -232,7 +233,6 @@ export function withPruning<M extends VisionLanguageModel>(model: M, options: Pr
         }
         const pruned = await prunePrefill(model, inputs, settings, state?.prompt ?? own);
         last = pruned.report;
-        if (state !== undefined) state.report = pruned.report;
         if (state !== undefined) {
           // Inside generate(), which keeps this object between steps: the mask it extends and the
           // rope_deltas Qwen's decoding positions come from must be those of the pruned sequence.
@@ -256,7 +256,7 @@ export function withPruning<M extends VisionLanguageModel>(model: M, options: Pr
           throw new ResPruneError('E_INVALID_OPTION', 'withPruning: generate({ prompt }) must be a string');
         }
         const call = Object.create(this) as PrunedModel<M> & { [STATE]: CallState };
-        call[STATE] = { prompt, report: undefined };
+        call[STATE] = { prompt };
         return original.generate.call(call, rest);
       },
     },
