@@ -10,7 +10,7 @@
  * decoder's prefill; the pruned ones add text vectors, selection and the gather), which is what the
  * first token costs.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bench, describe } from 'vitest';
@@ -31,6 +31,7 @@ const maxPixels = num('BENCH_MAX_PIXELS', 28 * 28 * 512);
 await registerFastKernels();
 
 const root = mkdtempSync(join(tmpdir(), 'resprune-bench-'));
+process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 writeTinyVlm(join(root, 'qwen2_5_vl'), { family: 'qwen2_5_vl', hidden, heads, layers, maxPixels });
 env.allowRemoteModels = false;
 env.localModelPath = root + '/';

@@ -22,7 +22,7 @@ describe('bad input gets a typed ResPruneError', () => {
     inputs = await loaded.processor(qwenChat('What is the dog doing?'), await photo('dog.jpg'));
   });
   afterAll(async () => {
-    await loaded.model.dispose();
+    await loaded.dispose();
   });
 
   it('at wrap time: model, family, sessions, budget, method, options, tokenizer', async () => {

@@ -113,7 +113,7 @@ describe.each(['qwen2_vl', 'llava'] as const)('the %s test decoder', (family) =>
     loaded = await loadTiny(family);
   });
   afterAll(async () => {
-    await loaded.model.dispose();
+    await loaded.dispose();
   });
 
   it('equals a float64 Hugging Face forward pass on the same weights', async () => {

@@ -21,8 +21,8 @@ describe('generateWithPruning (the CLI contract)', () => {
     llava = await loadTiny('llava');
   });
   afterAll(async () => {
-    await qwen.model.dispose();
-    await llava.model.dispose();
+    await qwen.dispose();
+    await llava.dispose();
   });
 
   it('Qwen, two images: the JSON fields, the dump, and the same ids as withPruning().generate', async () => {

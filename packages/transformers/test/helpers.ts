@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoModelForImageTextToText, AutoProcessor, RawImage, Tensor, cat, env } from '@huggingface/transformers';
@@ -16,6 +16,8 @@ export type TjsModel = VisionLanguageModel & {
 
 export interface Loaded {
   readonly fixture: TinyVlm;
+  /** Releases the sessions and deletes the model folder. */
+  dispose(): Promise<void>;
   readonly model: TjsModel;
   readonly processor: {
     tokenizer: { decode: (ids: number[], o?: unknown) => string; _tokenizerJSON: unknown };
@@ -33,7 +35,11 @@ export async function loadTiny(family: Family, options: Partial<TinyVlmOptions> 
   env.localModelPath = root + '/';
   const model = (await AutoModelForImageTextToText.from_pretrained(family, { dtype: 'fp32', device: 'cpu' })) as unknown as TjsModel;
   const processor = (await AutoProcessor.from_pretrained(family)) as unknown as Loaded['processor'];
-  return { fixture, model, processor };
+  const dispose = async (): Promise<void> => {
+    await model.dispose();
+    rmSync(root, { recursive: true, force: true });
+  };
+  return { fixture, model, processor, dispose };
 }
 
 export async function photo(name: string): Promise<unknown> {

@@ -16,7 +16,7 @@ describe('llava through transformers.js', () => {
     L = (inputs['input_ids'] as TjsTensor).dims[1]!;
   });
   afterAll(async () => {
-    await loaded.model.dispose();
+    await loaded.dispose();
   });
 
   it('with every token kept, logits and generated ids equal transformers.js’s own, bitwise', async () => {

@@ -36,7 +36,7 @@ describe.each(['qwen2_vl', 'qwen2_5_vl'] as const)('%s through transformers.js',
     L = (inputs['input_ids'] as TjsTensor).dims[1]!;
   });
   afterAll(async () => {
-    await loaded.model.dispose();
+    await loaded.dispose();
   });
 
   it('with every token kept, logits and generated ids equal transformers.js’s own, bitwise', async () => {
