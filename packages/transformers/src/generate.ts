@@ -129,16 +129,37 @@ export interface PrunedGenerateResult {
 
 const now = (): number => performance.now();
 
-async function processorInputs(
-  family: string,
+/**
+ * The processor inputs of a prompt with its images, for any number of images: Qwen prompts go
+ * through the image processor one image at a time (transformers.js 4.3's processor reads a list of
+ * images as the frames of one video) and each `<|image_pad|>` is expanded by its own image's token
+ * count; LLaVA prompts (one image) go through the processor as they are.
+ * @param model - the loaded model (its `model_type` and `vision_config` are read)
+ * @param processor - its processor
+ * @param text - the prompt with one image placeholder per image
+ * @param images - the images (transformers.js `RawImage`s), in prompt order
+ * @returns `input_ids`, `attention_mask`, `pixel_values` and (Qwen) `image_grid_thw`
+ * @throws {@link @resprune/errors!ResPruneError} `E_BACKBONE_UNKNOWN` (unsupported model),
+ *   `E_SHAPE_MISMATCH` (placeholders ≠ images), `E_INVALID_OPTION` (several images for LLaVA)
+ * @example
+ * ```ts
+ * const text = `<|im_start|>user\n${'<|vision_start|><|image_pad|><|vision_end|>'.repeat(2)}Compare them.<|im_end|>\n<|im_start|>assistant\n`;
+ * const inputs = await prepareInputs(model, processor, text, [dog, horses]);
+ * await withPruning(model, options).generate({ ...inputs, max_new_tokens: 32 });
+ * ```
+ */
+export async function prepareInputs(
+  model: VisionLanguageModel,
   processor: TjsProcessorLike,
   text: string,
   images: readonly unknown[],
-  mergeSize: number,
 ): Promise<ModelInputs> {
+  const family = familyFor(model.config).name;
+  const visionConfig = model.config['vision_config'] as { spatial_merge_size?: number } | undefined;
+  const mergeSize = visionConfig?.spatial_merge_size ?? 2;
   if (family === 'llava') {
     if (images.length !== 1) {
-      throw new ResPruneError('E_INVALID_OPTION', `generateWithPruning: LLaVA through transformers.js takes one image per prompt, got ${images.length}`);
+      throw new ResPruneError('E_INVALID_OPTION', `prepareInputs: LLaVA through transformers.js takes one image per prompt, got ${images.length}`);
     }
     return processor(images[0], text);
   }
@@ -149,7 +170,7 @@ async function processorInputs(
   const pad = '<|image_pad|>';
   const found = text.split(pad).length - 1;
   if (found !== images.length) {
-    throw new ResPruneError('E_SHAPE_MISMATCH', `generateWithPruning: the prompt has ${found} ${pad} placeholders for ${images.length} images`);
+    throw new ResPruneError('E_SHAPE_MISMATCH', `prepareInputs: the prompt has ${found} ${pad} placeholders for ${images.length} images`);
   }
   let expanded = text;
   for (const p of parts) {
@@ -218,8 +239,7 @@ export async function generateWithPruning(
   };
   const pruned = withPruning(model, options);
   const text = request.text ?? defaultText(family.name, processor, request.images.length, request.question);
-  const visionConfig = model.config['vision_config'] as { spatial_merge_size?: number } | undefined;
-  const inputs = await processorInputs(family.name, processor, text, request.images, visionConfig?.spatial_merge_size ?? 2);
+  const inputs = await prepareInputs(model, processor, text, request.images);
   const preprocessMs = now() - t0;
 
   const stamps: number[] = [];

@@ -16,6 +16,7 @@
 export { withPruning, type PrunedGenerateOptions, type PrunedModel, type PruningOptions } from './with-pruning.js';
 export {
   generateWithPruning,
+  prepareInputs,
   type PrunedGenerateRequest,
   type PrunedGenerateResult,
   type PrunedGenerateTimings,

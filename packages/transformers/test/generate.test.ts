@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isResPruneError } from '@resprune/errors';
-import { generateWithPruning, withPruning, type TjsProcessorLike } from '../src/index.js';
-import { i64, llavaChat, loadTiny, photo, qwenChat, qwenMultiImageInputs, type Loaded } from './helpers.js';
+import { generateWithPruning, prepareInputs, withPruning, type TjsProcessorLike } from '../src/index.js';
+import { f32, i64, llavaChat, loadTiny, photo, qwenChat, qwenMultiImageInputs, type Loaded } from './helpers.js';
 
 async function code(fn: () => unknown): Promise<string> {
   try {
@@ -55,6 +55,19 @@ describe('generateWithPruning (the CLI contract)', () => {
     const out = await pruned.generate({ ...inputs, prompt: question, max_new_tokens: 5, do_sample: false });
     expect(i64(out).slice(r.inputIds.length)).toEqual(r.generatedIds);
     expect(pruned.lastPrune!.kept).toEqual(r.kept);
+  });
+
+  it('prepareInputs: several Qwen images, one image-processor call each', async () => {
+    const text = qwenChat('Compare them.', 2);
+    const images = [await photo('dog.jpg'), await photo('kite.jpg')];
+    const ours = await prepareInputs(qwen.model, qwen.processor as unknown as TjsProcessorLike, text, images);
+    const reference = await qwenMultiImageInputs(qwen, text, images);
+    expect(i64(ours['input_ids'])).toEqual(i64(reference['input_ids']));
+    expect(i64(ours['image_grid_thw'])).toEqual(i64(reference['image_grid_thw']));
+    expect(f32(ours['pixel_values'])).toEqual(f32(reference['pixel_values']));
+    const grid = i64(ours['image_grid_thw']);
+    const pads = i64(ours['input_ids']).filter((x) => x === qwen.model.config['image_token_id']).length;
+    expect(pads).toBe((grid[0]! * grid[1]! * grid[2]! + grid[3]! * grid[4]! * grid[5]!) / 4);
   });
 
   it('no budget: transformers.js’ own generation, every token kept', async () => {
