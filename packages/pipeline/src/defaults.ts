@@ -15,15 +15,8 @@ import type { PipelineTokenizer } from './tokenizer.js';
  * ```
  */
 export const registrySelector: TokenSelector = (candidates, call) => {
-  const b = call.budget;
-  const budget =
-    'keep' in b
-      ? { keep: b.keep }
-      : 'ratio' in b
-        ? { ratio: b.ratio }
-        : { energy: b.energy, ...(b.min === undefined ? {} : { minKeep: b.min }), ...(b.max === undefined ? {} : { maxKeep: b.max }) };
   return selectWith(call.method, candidates, {
-    ...budget,
+    ...call.budget,
     ...(call.text === undefined ? {} : { text: call.text }),
     ...(call.alpha === undefined ? {} : { alpha: call.alpha }),
   }).kept;

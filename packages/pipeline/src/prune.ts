@@ -13,21 +13,24 @@ import {
 } from '@resprune/backbones';
 
 /**
- * A visual-token budget, as the selector takes it: keep K tokens, keep a fraction, or keep the fewest tokens
- * whose captured energy reaches τ (optionally bounded).
+ * A visual-token budget: the one `Budget` of `@resprune/backbones` (keep K tokens, keep a fraction, or keep the
+ * fewest tokens whose captured energy reaches τ, optionally bounded by `minKeep` / `maxKeep`). The same object goes
+ * to the selector, the adapters and the CLI.
+ *
+ * @example
+ * ```ts
+ * const b: PruneBudget = { energy: 0.9, minKeep: 32, maxKeep: 256 };
+ * ```
  */
-export type PruneBudget =
-  | { readonly keep: number }
-  | { readonly ratio: number }
-  | { readonly energy: number; readonly min?: number; readonly max?: number };
+export type PruneBudget = Budget;
 
 /** What a selector is called with for one selection unit (an image, a view or a crop, by policy). */
 export interface SelectorCall {
   /**
    * The unit's budget: `{ keep: q }` with the unit's quota for keep and ratio budgets, or
-   * `{ energy, min, max? }` for energy budgets (see `@resprune/backbones`' `planBudget`).
+   * `{ energy, minKeep, maxKeep? }` for energy budgets (see `@resprune/backbones`' `planBudget`).
    */
-  readonly budget: PruneBudget;
+  readonly budget: UnitBudget;
   /** Method name (`resprune`, `random`, `divprune`, ... as the selector registers them). */
   readonly method: string;
   /** Text weighting exponent α, when the request set one. */
@@ -41,7 +44,7 @@ export interface SelectorCall {
 /**
  * Chooses visual tokens: receives the candidate tokens `[N, hidden]` of one selection unit (projected, in the
  * LLM input-embedding space) and returns the indices (0-based into the candidates) to keep, in any order. For a
- * `{ keep: q }` budget it must return exactly q indices; for an energy budget between `min` and `max` (or N).
+ * `{ keep: q }` budget it must return exactly q indices; for an energy budget between `minKeep` and `maxKeep` (or N).
  * It must not dispose its inputs. `@resprune/selector` provides the methods.
  */
 export type TokenSelector = (candidates: tf.Tensor2D, call: SelectorCall) => Promise<ArrayLike<number>> | ArrayLike<number>;
@@ -78,29 +81,22 @@ export interface PruningPlan {
 }
 
 /**
- * Converts a pipeline budget to the `@resprune/backbones` form (`min`/`max` → `minKeep`/`maxKeep`) and checks it.
+ * Checks a budget with the one validator of `@resprune/backbones` (`validateBudget`).
  *
  * @param budget - the budget
- * @returns the same budget as `@resprune/backbones` takes it
+ * @returns the same budget
  * @throws {@link @resprune/errors!ResPruneError} `E_BUDGET` when not exactly one of keep/ratio/energy is given, `keep` is not a
- *   positive integer, `ratio` or `energy` not in (0, 1], or min/max are not positive integers with min ≤ max
+ *   positive integer, `ratio` or `energy` not in (0, 1], or minKeep/maxKeep are not positive integers with minKeep ≤ maxKeep
  * @example
  * ```ts
- * toBackboneBudget({ energy: 0.9, min: 16 }); // { energy: 0.9, minKeep: 16 }
+ * toBackboneBudget({ energy: 0.9, minKeep: 16 }); // { energy: 0.9, minKeep: 16 }
  * ```
  */
 export function toBackboneBudget(budget: PruneBudget): Budget {
   if (budget === null || typeof budget !== 'object') {
     throw new ResPruneError('E_BUDGET', `budget: expected { keep }, { ratio } or { energy }, got ${JSON.stringify(budget)}.`);
   }
-  const b = budget as { keep?: number; ratio?: number; energy?: number; min?: number; max?: number };
-  const out: Record<string, number> = {};
-  if (b.keep !== undefined) out['keep'] = b.keep;
-  if (b.ratio !== undefined) out['ratio'] = b.ratio;
-  if (b.energy !== undefined) out['energy'] = b.energy;
-  if (b.min !== undefined) out['minKeep'] = b.min;
-  if (b.max !== undefined) out['maxKeep'] = b.max;
-  return validateBudget(out as Budget);
+  return validateBudget(budget);
 }
 
 /**
@@ -109,7 +105,7 @@ export function toBackboneBudget(budget: PruneBudget): Budget {
  * @param budget - the budget
  * @returns the same budget
  * @throws {@link @resprune/errors!ResPruneError} `E_BUDGET` when `keep` is not a positive integer, `ratio` not in (0, 1],
- *   `energy` not in (0, 1], or min/max inconsistent
+ *   `energy` not in (0, 1], or minKeep/maxKeep inconsistent
  * @example
  * ```ts
  * checkBudget({ keep: 128 });
@@ -118,11 +114,6 @@ export function toBackboneBudget(budget: PruneBudget): Budget {
 export function checkBudget(budget: PruneBudget): PruneBudget {
   toBackboneBudget(budget);
   return budget;
-}
-
-function unitBudget(b: UnitBudget): PruneBudget {
-  if ('keep' in b) return { keep: b.keep };
-  return { energy: b.energy, min: b.minKeep, ...(b.maxKeep === undefined ? {} : { max: b.maxKeep }) };
 }
 
 /** Options of {@link planPruning}. */
@@ -189,7 +180,7 @@ export async function planPruning(
     try {
       picks.push(
         await options.selector(cand, {
-          budget: unitBudget(unit.budget),
+          budget: unit.budget,
           method: options.method,
           unit: unit.label,
           ...(options.alpha === undefined ? {} : { alpha: options.alpha }),

@@ -120,6 +120,6 @@ export function writeTiny(options: RandomCheckpointOptions): string {
 export const stridedSelector: TokenSelector = (candidates, call) => {
   const n = candidates.shape[0];
   const b = call.budget;
-  const k = 'keep' in b ? Math.min(b.keep, n) : 'ratio' in b ? Math.max(1, Math.round(b.ratio * n)) : Math.max(1, Math.round(b.energy * n));
+  const k = 'keep' in b ? Math.min(b.keep, n) : Math.max(b.minKeep, Math.min(b.maxKeep ?? n, Math.round(b.energy * n)));
   return Int32Array.from({ length: k }, (_, i) => Math.min(n - 1, Math.floor(((i + 0.5) * n) / k)));
 };

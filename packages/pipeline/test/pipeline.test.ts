@@ -198,7 +198,7 @@ describe('default selector (@resprune/selector) and text vectors (@resprune/text
       expect(Array.from(again.kept)).toEqual(Array.from(k.kept));
       const r = await p.generate({ ...req, budget: { ratio: 0.25 } });
       expect(r.kept.length).toBe(144);
-      const e = await p.generate({ ...req, budget: { energy: 0.9, min: 16, max: 400 } });
+      const e = await p.generate({ ...req, budget: { energy: 0.9, minKeep: 16, maxKeep: 400 } });
       expect(e.kept.length).toBeGreaterThanOrEqual(16);
       expect(e.kept.length).toBeLessThanOrEqual(400);
       const noText = await loadPipeline(dirs[0]!, { textVectors: () => undefined });
@@ -318,7 +318,7 @@ describe('backbone adapter (@resprune/backbone-llava) drives layout, budgets and
         await expect(planPruning(visual, layout, adapter, { keep: 2 }, { ...opts, selector: () => [3, 3] })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' });
         await expect(planPruning(visual, layout, adapter, { keep: 1 }, { ...opts, selector: () => [100000] })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' });
         await expect(planPruning(visual, layout, adapter, { keep: 1, ratio: 0.5 } as never, { ...opts, selector: stridedSelector })).rejects.toMatchObject({ code: 'E_BUDGET' });
-        await expect(planPruning(visual, layout, adapter, { energy: 0.9, min: 9, max: 3 }, { ...opts, selector: stridedSelector })).rejects.toMatchObject({ code: 'E_BUDGET' });
+        await expect(planPruning(visual, layout, adapter, { energy: 0.9, minKeep: 9, maxKeep: 3 }, { ...opts, selector: stridedSelector })).rejects.toMatchObject({ code: 'E_BUDGET' });
       });
     } finally {
       visual.dispose();
