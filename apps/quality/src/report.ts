@@ -362,7 +362,7 @@ no subspace term) against the full method:
 ${textTable(rows)}
 
 With a single text vector CDPruner's mean and max aggregations coincide, so its paper-sign row uses
-the same r as ResPrune at α = 2, \`l2\`, which selects what CDPruner selects (method.md §2; a unit
+the same r as ResPrune at α = 2, \`l2\`, which selects what CDPruner selects ([method](guide/method.md#cdpruner-as-a-special-case); a unit
 test holds the two to the same picks): ${equivalence(rows)} The code-sign row shows what the
 published code's negated relevance does to the same inputs.
 
@@ -379,7 +379,7 @@ ${img('quality-time')}
 
 Peers were written from their papers' descriptions in TypeScript on TensorFlow.js, not ported from
 their PyTorch code, so their times here say how these implementations run, not how fast the original
-code is (method.md §4 lists PyTorch CPU timings for CDPruner and DivPrune).
+code is ([the method page](guide/method.md#peer-methods) lists PyTorch CPU timings for CDPruner and DivPrune).
 
 ## Regenerate
 
