@@ -1,11 +1,16 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { nodeOnly, sharedPhotos } from './build/shared-images.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-/** The project's shared photos: `../shared/images` beside the checkout (as in CI), or an override. */
-const photosDir = process.env['RESPRUNE_SHARED_IMAGES'] ?? resolve(here, '../../../shared/images');
+/**
+ * Example photos: an override, else `../shared/images` beside the checkout when present (as in CI),
+ * else the photos shipped in the repository (`assets/photos`).
+ */
+const sharedImages = resolve(here, '../../../shared/images');
+const photosDir = process.env['RESPRUNE_SHARED_IMAGES'] ?? (existsSync(sharedImages) ? sharedImages : resolve(here, '../../assets/photos'));
 
 /**
  * Cross-origin isolation: with these two headers on the page (and its workers) the browser allows

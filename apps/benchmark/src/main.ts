@@ -244,7 +244,7 @@ async function main(): Promise<void> {
       }
       const fast = pooled(fastRounds);
       const one = pooled(oneRounds);
-      // CDPruner's selection equals ResPrune with alpha 2 and l2 rows (method.md): check the picks
+      // CDPruner's selection equals ResPrune with alpha 2 and l2 rows (docs/guide/method.md#cdpruner-as-a-special-case): check the picks
       const cdp = engine.select(p.visual, n, d, { keep: k, text: p.text, alpha: 2, normalize: 'l2' });
       const peers = peerRounds.length === 0 ? undefined : mergePeerRounds(peerRounds);
       const c = peers?.methods[peerNames[0]!];

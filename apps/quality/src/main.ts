@@ -22,7 +22,8 @@ const HELP = `Usage: node apps/quality/dist/main.js [options]
 
 Measures every selection method on the real 576-token MobileNetV2 grids of the photos and writes
 docs/benchmarks-quality.md, docs/images/quality-*.png and apps/quality/results/quality.json.
-  --images DIR     photos to use (default ../shared/images beside the checkout, or $RESPRUNE_SHARED/images)
+  --images DIR     photos to use (default $RESPRUNE_SHARED/images, else ../shared/images beside the
+                   checkout when present, else the repository's assets/photos)
   --photos A,B     only these file names
   --out DIR        docs folder to write (default <repo>/docs); with --quick nothing is written unless given
   --cache DIR      token cache (default apps/quality/.cache)
@@ -108,7 +109,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const root = repoRoot();
-  const imagesDir = resolve(values.images ?? join(process.env['RESPRUNE_SHARED'] ?? resolve(root, '..', 'shared'), 'images'));
+  const sharedImages = join(process.env['RESPRUNE_SHARED'] ?? resolve(root, '..', 'shared'), 'images');
+  const imagesDir = resolve(values.images ?? (existsSync(sharedImages) ? sharedImages : join(root, 'assets', 'photos')));
   const cacheDir = resolve(values.cache ?? join(root, 'apps', 'quality', '.cache'));
   const backend = values.backend;
   if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${backend}`);

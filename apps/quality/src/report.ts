@@ -281,8 +281,9 @@ No vision-language model weights can be downloaded where this project is built, 
 the papers' "relative performance" figures. What it measures honestly, on real features:
 
 - **Tokens:** the 24 × 24 = 576-token grids (d = 1280) of the MobileNetV2 of nsfwjs
-  (\`@resprune/image-features\`, \`out_relu\` layer at 768 × 768 input) for the ${ctx.photos.length} photos in
-  \`../shared/images\` (${ctx.photos.map((p) => p.name).join(', ')}; licences in its \`LICENSES.md\`). Same count as LLaVA-1.5, but a
+  (\`@resprune/image-features\`, \`out_relu\` layer at 768 × 768 input) for ${ctx.photos.length} photos
+  (${ctx.photos.map((p) => p.name).join(', ')}; sample data of Debian's \`darknet\` and \`python3-skimage\`, see
+  \`apps/quality/README.md\`; dog.jpg, horses.jpg and chelsea.png are in \`assets/photos/\` with their licences). Same count as LLaVA-1.5, but a
   CNN's ReLU6 features, not CLIP tokens after a projector: the geometry differs (all entries ≥ 0).
 - **Captured energy** of the kept set S: the fraction of \`Σ_i ‖x_i‖²\` lying in span(S) (raw), and
   the same for mean-centred tokens \`x_i − μ\` projected on the span of the centred kept tokens. This is
@@ -361,7 +362,7 @@ no subspace term) against the full method:
 ${textTable(rows)}
 
 With a single text vector CDPruner's mean and max aggregations coincide, so its paper-sign row uses
-the same r as ResPrune at α = 2, \`l2\`, which selects what CDPruner selects (method.md §2; a unit
+the same r as ResPrune at α = 2, \`l2\`, which selects what CDPruner selects ([method](guide/method.md#cdpruner-as-a-special-case); a unit
 test holds the two to the same picks): ${equivalence(rows)} The code-sign row shows what the
 published code's negated relevance does to the same inputs.
 
@@ -378,7 +379,7 @@ ${img('quality-time')}
 
 Peers were written from their papers' descriptions in TypeScript on TensorFlow.js, not ported from
 their PyTorch code, so their times here say how these implementations run, not how fast the original
-code is (method.md §4 lists PyTorch CPU timings for CDPruner and DivPrune).
+code is ([the method page](guide/method.md#peer-methods) lists PyTorch CPU timings for CDPruner and DivPrune).
 
 ## Regenerate
 

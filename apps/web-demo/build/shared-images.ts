@@ -43,8 +43,8 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * Offers the project's shared photos (`../shared/images` beside the checkout, or
- * `RESPRUNE_SHARED_IMAGES`) as examples without committing them twice: `vite build` copies them
+ * Offers a folder of photos (see vite.config.ts: `RESPRUNE_SHARED_IMAGES`, `../shared/images` when
+ * present, else the repository's `assets/photos`) as examples without committing them twice: `vite build` copies them
  * with their LICENSES.md into `dist/examples/`, `vite` (dev) serves them from there, and the page
  * imports the list and licences from `virtual:example-photos`.
  */

@@ -1,11 +1,11 @@
 // Preprocesses a photo as three Hugging Face checkpoints do, and shows how far sharp's cubic
 // resize (what ResPrune used before) is from Pillow's. Run from packages/image-processing after
-// `pnpm turbo run build`:  node examples/hf-pixels.mjs ../../../shared/images/dog.jpg
+// `pnpm turbo run build`:  node examples/hf-pixels.mjs ../../assets/photos/dog.jpg
 import sharp from 'sharp';
 import { parseImageProcessorConfig, preprocessImage, resizePil } from '@resprune/image-processing';
 import { decodeRgbFile } from '@resprune/image-processing/node';
 
-const path = process.argv[2] ?? '../../../shared/images/dog.jpg';
+const path = process.argv[2] ?? '../../assets/photos/dog.jpg';
 const img = await decodeRgbFile(path); // load_image: EXIF transpose + convert("RGB")
 console.log(`${path}: ${img.width}x${img.height}`);
 

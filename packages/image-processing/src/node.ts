@@ -122,7 +122,7 @@ export async function decodeRgb(bytes: Uint8Array, options: DecodeOptions = {}):
  *   is not a file; `E_IMAGE_DECODE` when it cannot be decoded
  * @example
  * ```ts
- * const img = await decodeRgbFile('../shared/images/dog.jpg'); // 768×576
+ * const img = await decodeRgbFile('assets/photos/dog.jpg'); // 768×576
  * ```
  */
 export async function decodeRgbFile(path: string, options: DecodeOptions = {}): Promise<RgbImage> {

@@ -1,4 +1,4 @@
-// ResPrune fast path: the residual-energy greedy (spec §2) as a WebAssembly SIMD kernel.
+// ResPrune fast path: the residual-energy greedy (docs/guide/method.md#the-specification) as a WebAssembly SIMD kernel.
 //
 // AssemblyScript source, built by `pnpm --filter @resprune/linalg build:wasm` (scripts/build-wasm.mjs)
 // into two modules: `greedy-threads.wasm` (shared memory, atomics; one instance per thread) and

@@ -1,8 +1,8 @@
-/** The `1e-6` of method.md §2 item 1, which keeps r strictly positive and defines r when all c are equal. */
+/** The `1e-6` of docs/guide/method.md#1-relevance, which keeps r strictly positive and defines r when all c are equal. */
 export const RELEVANCE_EPSILON = 1e-6;
 
 /**
- * Min–max relevance from the max cosines (method.md §2 item 1), in float64:
+ * Min–max relevance from the max cosines (docs/guide/method.md#1-relevance), in float64:
  * `r_i = (c_i − min_j c_j + 1e-6) / (max_j c_j − min_j c_j + 1e-6)`, so r ∈ (0, 1] and the most
  * relevant token has r = 1. The one implementation of this formula in the project (the fast
  * engine, its plain-JavaScript twin and `@resprune/selector` use it).

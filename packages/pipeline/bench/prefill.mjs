@@ -44,7 +44,7 @@ const loadStart = loadavg();
 const t0 = performance.now();
 const lvlm = await loadPipeline(dir);
 console.error(`loaded ${(lvlm.weightBytes / 2 ** 20).toFixed(0)} MiB float32 in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${values.backend}`);
-const image = join(new URL('../../../../shared/images/', import.meta.url).pathname, 'dog.jpg');
+const image = new URL('../../../assets/photos/dog.jpg', import.meta.url).pathname; // the repository's copy
 const prompt = 'What is the dog doing on the grass?';
 const budgets = [
   ['none (576)', undefined],

@@ -1,7 +1,7 @@
 import { ResPruneError } from '@resprune/errors';
 
 /**
- * A token budget: exactly one of `keep`, `ratio` or `energy` (method.md §2 item 7); `minKeep` and
+ * A token budget: exactly one of `keep`, `ratio` or `energy` (docs/guide/method.md#7-budgets); `minKeep` and
  * `maxKeep` bound the energy budget only.
  */
 export type BudgetOptions = {
@@ -49,7 +49,7 @@ function positiveInteger(name: string, v: unknown): number {
 }
 
 /**
- * Resolves a budget for `n` tokens (method.md §2 item 7). Exactly one of `keep`, `ratio`,
+ * Resolves a budget for `n` tokens (docs/guide/method.md#7-budgets). Exactly one of `keep`, `ratio`,
  * `energy` must be given; `minKeep`/`maxKeep` only go with `energy`.
  *
  * - `keep: K` → `min(K, n)` tokens (K ≥ n keeps all).

@@ -1,5 +1,5 @@
 /**
- * ResPrune visual-token selection exactly as specified (method.md §2), plus a registry so peer
+ * ResPrune visual-token selection exactly as specified (docs/guide/method.md#the-specification), plus a registry so peer
  * methods (random, uniform, DivPrune, CDPruner, DART, MMTok, …) plug in behind the same interface.
  *
  * Inputs may be TensorFlow.js tensors, `{ data, shape }` matrices or `number[][]`; bad inputs,

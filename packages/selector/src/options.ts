@@ -2,7 +2,7 @@ import { ResPruneError } from '@resprune/errors';
 import type { BudgetOptions } from './budget.js';
 import type { MatrixInput } from './input.js';
 
-/** Feature transforms for the energy (method.md §2 item 3). */
+/** Feature transforms for the energy (docs/guide/method.md#3-feature-transform). */
 export const NORMALIZE_MODES = ['none', 'l2', 'center'] as const;
 
 /** `'none'` (raw tokens), `'l2'` (unit rows) or `'center'` (mean token subtracted). */

@@ -19,7 +19,7 @@ export interface MethodInput {
   readonly featureScale: number;
   /** Text vectors `[words, hidden]`, or `undefined` without text. */
   readonly text: tf.Tensor2D | undefined;
-  /** Relevance r per method.md §2 item 1, `[tokens]` in (0, 1]; all ones without text. */
+  /** Relevance r per docs/guide/method.md#1-relevance, `[tokens]` in (0, 1]; all ones without text. */
   readonly relevance: Float32Array;
   /** Token count N. */
   readonly n: number;

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { cosineMaxRelevance, minMaxRelevance } from '@resprune/linalg';
 
-/** The `1e-6` of method.md §2 item 1 (from `@resprune/linalg`), which keeps r strictly positive and defines r when all c are equal. */
+/** The `1e-6` of docs/guide/method.md#1-relevance (from `@resprune/linalg`), which keeps r strictly positive and defines r when all c are equal. */
 export { RELEVANCE_EPSILON } from '@resprune/linalg';
 
 /**
- * Min–max relevance from the max cosines (method.md §2 item 1):
+ * Min–max relevance from the max cosines (docs/guide/method.md#1-relevance):
  * `r_i = (c_i − min_j c_j + 1e-6) / (max_j c_j − min_j c_j + 1e-6)`, so r ∈ (0, 1] and the most
  * relevant token has r = 1. Computed in float64 (`@resprune/linalg`'s `minMaxRelevance`), returned as float32.
  *
@@ -22,7 +22,7 @@ export function relevanceFromCosine(cosines: ArrayLike<number>): Float32Array {
 }
 
 /**
- * Relevance of each visual token to the text (method.md §2 item 1): the max-over-text cosine of
+ * Relevance of each visual token to the text (docs/guide/method.md#1-relevance): the max-over-text cosine of
  * the raw tokens, min–max normalised; all ones without text. No tensor is left behind.
  *
  * @param visual - raw visual tokens `[tokens, hidden]`, float32, finite

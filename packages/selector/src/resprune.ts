@@ -2,7 +2,7 @@ import { residualGreedy } from '@resprune/linalg';
 import type { MethodInput, MethodOutput, SelectionMethod } from './registry.js';
 
 /**
- * Weights `w_i = r_i^α` (method.md §2 item 2) in float64; α = 0 gives exactly 1 whatever the text.
+ * Weights `w_i = r_i^α` (docs/guide/method.md#2-weights) in float64; α = 0 gives exactly 1 whatever the text.
  *
  * @param relevance - `[tokens]` relevance in (0, 1]
  * @param alpha - exponent α ≥ 0
@@ -18,7 +18,7 @@ export function relevanceWeights(relevance: Float32Array, alpha: number): Float6
 }
 
 /**
- * ResPrune (method.md §2): the text-weighted residual-energy greedy on the transformed tokens,
+ * ResPrune (docs/guide/method.md#the-specification): the text-weighted residual-energy greedy on the transformed tokens,
  * with rank-exhaustion fill and its own weighted captured-energy curve. Scores are
  * `w_j·‖x_j − P_S x_j‖²` in units of the transformed tokens (0 for rank-exhaustion fills). For an
  * energy budget the greedy stops as soon as the curve reaches τ, so it costs only what it keeps.
@@ -32,7 +32,7 @@ export function relevanceWeights(relevance: Float32Array, alpha: number): Float6
  */
 export const respruneMethod: SelectionMethod = {
   name: 'resprune',
-  description: 'ResPrune: text-weighted residual-energy greedy (subspace reconstruction), method.md §2',
+  description: 'ResPrune: text-weighted residual-energy greedy (subspace reconstruction), docs/guide/method.md#the-specification',
   select(input: MethodInput): MethodOutput {
     const w = relevanceWeights(input.relevance, input.alpha);
     const r = residualGreedy(input.features, w, input.count, {

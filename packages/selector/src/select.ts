@@ -35,7 +35,7 @@ export interface SelectionResult {
    * transformed tokens.
    */
   readonly energy: Float64Array;
-  /** Relevance r of every token (method.md §2 item 1), `[N]`; all ones without text. */
+  /** Relevance r of every token (docs/guide/method.md#1-relevance), `[N]`; all ones without text. */
   readonly relevance: Float32Array;
 }
 
@@ -86,7 +86,7 @@ function checkOutput(method: SelectionMethod, out: MethodOutput, n: number, minC
 
 /**
  * Selects visual tokens with a registered method. Shared by every method: input checks and
- * conversion, budget resolution ({@link resolveBudget}), relevance r (method.md §2 item 1), the
+ * conversion, budget resolution ({@link resolveBudget}), relevance r (docs/guide/method.md#1-relevance), the
  * feature transform, output checks, the captured-energy curve (the method's own, else the
  * unit-weight curve along its pick order), truncation of energy budgets at the smallest K whose
  * curve reaches τ (at least `minKeep`), and the ascending `kept` list. No tensors are left behind;
@@ -194,7 +194,7 @@ function finish(
 
 /**
  * ResPrune on the fast engine, straight from the checked typed arrays: the engine computes the
- * relevance, weights, transform and greedy of method.md §2 itself (the same picks as the tfjs path,
+ * relevance, weights, transform and greedy of docs/guide/method.md#the-specification itself (the same picks as the tfjs path,
  * up to float32 near-ties), so no tensor is made.
  */
 function selectOnEngine(
@@ -219,7 +219,7 @@ function selectOnEngine(
 }
 
 /**
- * ResPrune visual-token selection, exactly as method.md §2 specifies: relevance r from the
+ * ResPrune visual-token selection, exactly as docs/guide/method.md#the-specification specifies: relevance r from the
  * max-over-text cosine of the raw tokens (min–max with 1e-6; r = 1 without text), weights r^α, the
  * `normalize` transform, then the greedy on `w_i·‖x_i − P_S x_i‖²` with ties to the lowest index and
  * the rank-exhaustion fill by `w_i·‖x_i‖²`. Give exactly one budget: `keep`, `ratio` or `energy`.

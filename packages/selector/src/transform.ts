@@ -15,7 +15,7 @@ export interface Features {
 }
 
 /**
- * The feature transform of method.md §2 item 3. `'l2'` divides each row by its norm (after an
+ * The feature transform of docs/guide/method.md#3-feature-transform. `'l2'` divides each row by its norm (after an
  * exact divide by its largest |entry| so squares cannot overflow; zero rows stay zero);
  * `'center'` subtracts the mean token.
  */

@@ -11,7 +11,7 @@ const unit = (a: number[]): number[] => {
   return s > 0 ? a.map((v) => v / s) : a.map(() => 0);
 };
 
-/** Relevance in float64 straight from method.md §2 item 1 (max cosine, min–max with 1e-6). */
+/** Relevance in float64 straight from docs/guide/method.md#1-relevance (max cosine, min–max with 1e-6). */
 function relevance(visual: number[][], text: number[][]): number[] {
   const c = visual.map((v) => Math.max(...text.map((t) => dot(unit(v), unit(t)))));
   const lo = Math.min(...c);

@@ -51,7 +51,10 @@ export function repoRoot(): string {
   }
 }
 
-/** Absolute path inside `../shared` beside the checkout (override with RESPRUNE_SHARED). */
+/**
+ * Absolute path inside `../shared` beside the checkout (override with RESPRUNE_SHARED). Tests only:
+ * CI's checkout has that folder beside it, and tests that read its photos need it.
+ */
 export function sharedPath(...parts: string[]): string {
   const base = process.env['RESPRUNE_SHARED'] ?? resolve(repoRoot(), '..', 'shared');
   return join(base, ...parts);

@@ -238,7 +238,7 @@ export function runPlain(visual: Float32Array, c: CheckedSelect): FastSelection 
 }
 
 /**
- * The ResPrune selection (spec §2) in plain JavaScript on typed arrays: the reference the
+ * The ResPrune selection (docs/guide/method.md#the-specification) in plain JavaScript on typed arrays: the reference the
  * WebAssembly kernel is tested against, and the fallback where WebAssembly SIMD is missing. Dot
  * products and every energy are float64; the transformed tokens are float32, as in the kernel.
  *

@@ -1,4 +1,4 @@
-/** Feature transform applied before the energy greedy (spec §2.3): raw tokens, unit rows, or centred. */
+/** Feature transform applied before the energy greedy (docs/guide/method.md#3-feature-transform): raw tokens, unit rows, or centred. */
 export type FastNormalize = 'none' | 'l2' | 'center';
 
 /** How a {@link FastEngine} runs: WebAssembly SIMD on several threads, on one thread, or plain JavaScript. */
@@ -7,7 +7,7 @@ export type FastEngineKind = 'wasm-threads' | 'wasm' | 'js';
 /**
  * Options of one fast selection ({@link FastEngine.select}, {@link selectPlain}).
  *
- * The selection follows the ResPrune specification (§2): relevance `r` from the max-over-text cosine
+ * The selection follows the ResPrune specification (docs/guide/method.md#the-specification): relevance `r` from the max-over-text cosine
  * of the raw tokens, weights `w = r^alpha`, the chosen feature transform, then the residual-energy
  * greedy with rank exhaustion.
  */
@@ -65,7 +65,7 @@ export interface FastSelection {
   /** The weights `w` the greedy used, `[N]`. */
   readonly weights: Float64Array;
   /**
-   * The relevance `r` of spec §2.1, `[N]`, in (0, 1]: the min–max normalised max-over-text cosine of
+   * The relevance `r` of docs/guide/method.md#1-relevance, `[N]`, in (0, 1]: the min–max normalised max-over-text cosine of
    * the raw tokens (so `weights = r^alpha`). All ones without text, and when `weights` were given.
    */
   readonly relevance: Float64Array;

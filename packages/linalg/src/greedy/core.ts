@@ -52,7 +52,7 @@ export interface GreedyOutcome {
 }
 
 /**
- * The residual-energy greedy of method.md §2 items 4–6 in its incremental (Cholesky /
+ * The residual-energy greedy of docs/guide/method.md#the-specification, items 4–6 in its incremental (Cholesky /
  * Gram–Schmidt) form, on any {@link GramRowSource}.
  *
  * State, all float64: E_i (residual energy of token i), C[s, i] = u_s · x_i for the orthonormal

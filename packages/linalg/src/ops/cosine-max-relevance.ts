@@ -15,7 +15,7 @@ function unitRows(x: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * Text relevance of each visual token: `c_i = max_m cos(v_i, t_m)` (method.md §2 item 1, before
+ * Text relevance of each visual token: `c_i = max_m cos(v_i, t_m)` (docs/guide/method.md#1-relevance, before
  * min–max normalisation).
  *
  * A zero-norm row (visual or text) has cosine 0 with every other row, so an all-zero visual token

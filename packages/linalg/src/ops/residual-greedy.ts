@@ -7,7 +7,7 @@ import { ResidualGreedy } from '../kernel-names.js';
 import { hasKernel } from '../register.js';
 import { assertMatrix, checkNumberOption, toIndexArray, toWeights } from '../validate.js';
 
-/** Default `rankTolerance` (method.md §2 item 5). */
+/** Default `rankTolerance` (docs/guide/method.md#5-rank-exhaustion). */
 export const DEFAULT_RANK_TOLERANCE = 1e-6;
 
 /**
@@ -156,7 +156,7 @@ function readOptions(op: string, options: ResidualGreedyOptions): { rankToleranc
 }
 
 /**
- * The ResPrune greedy (method.md §2 items 4–6): repeatedly pick the unpicked token with the largest
+ * The ResPrune greedy (docs/guide/method.md#the-specification, items 4–6): repeatedly pick the unpicked token with the largest
  * weighted residual energy `w_i·‖x_i − P_S x_i‖²` (ties to the lowest index) until `k` picks;
  * when every remaining score is numerically zero (≤ `rankTolerance` × the largest initial score)
  * the remaining slots are filled by `w_i·‖x_i‖²` descending, ties to the lowest index.
@@ -222,7 +222,7 @@ export interface EnergyCurveOptions {
 }
 
 /**
- * Captured-energy curve of a given pick order (method.md §2 item 6): after `t + 1` picks, the
+ * Captured-energy curve of a given pick order (docs/guide/method.md#6-output): after `t + 1` picks, the
  * fraction of `Σ_i w_i‖x_i‖²` lying in the span of the first `t + 1` tokens of `order`. Same
  * incremental algorithm and guards as {@link residualGreedy}, with the picks forced; a pick already
  * numerically in the span adds nothing, and the curve is exactly 1 once every token outside the

@@ -14,14 +14,14 @@ export interface CdprunerOptions {
   /**
    * `'paper'` (default): r from the mean cosine to the text, higher = more relevant, as the paper
    * describes it. `'code'`: r from the *negative* mean cosine, as the published code computes it.
-   * `'spec'`: the relevance of method.md §2 (max cosine over the text), the r ResPrune uses.
+   * `'spec'`: the relevance of docs/guide/method.md#1-relevance (max cosine over the text), the r ResPrune uses.
    */
   readonly relevance?: CdprunerRelevance;
 }
 
 /**
  * CDPruner's relevance r, `[tokens]` in (0, 1]: `c_i = mean_m cos(v_i, t_m)` (negated for
- * `'code'`), min–max normalised as in method.md §2 item 1; for `'spec'` the `spec` array itself;
+ * `'code'`), min–max normalised as in docs/guide/method.md#1-relevance; for `'spec'` the `spec` array itself;
  * all ones without text.
  */
 function cdprunerRelevance(phi: UnitRows, text: tf.Tensor2D | undefined, mode: CdprunerRelevance, spec: Float32Array): Float64Array {
@@ -60,10 +60,10 @@ function cdprunerRelevance(phi: UnitRows, text: tf.Tensor2D | undefined, mode: C
  *
  * Where ours differs:
  * - Relevance (option `relevance`): `'paper'` is the default and follows the paper's meaning;
- *   `'code'` reproduces the published code's sign; `'spec'` uses the relevance of method.md §2
+ *   `'code'` reproduces the published code's sign; `'spec'` uses the relevance of docs/guide/method.md#1-relevance
  *   (max over the text), with which CDPruner equals ResPrune at α = 2, `normalize: 'l2'`. The text
  *   is whatever vectors you pass (for LLaVA: LLM input embeddings of the prompt words, not CLIP).
- * - Min–max normalisation adds 1e-6 to the numerator as method.md §2 does, so r > 0 for every
+ * - Min–max normalisation adds 1e-6 to the numerator as docs/guide/method.md#1-relevance does, so r > 0 for every
  *   token (the code's r = 0 for the least relevant token would make its kernel row vanish).
  * - Rank exhaustion: when every remaining `d_i²` is ≤ `rankTolerance` × the largest initial one,
  *   the remaining slots are filled by `L_ii = r_i²·‖φ_i‖²` descending, ties to the lowest index

@@ -15,7 +15,7 @@ export { gridIndices, stridedIndices, uniformMethod, type GridLayout, type Unifo
 
 /**
  * The peer methods registered in the shared registry next to `'resprune'`: `random`, `uniform`,
- * `divprune`, `cdpruner`, `dart`, `mmtok` (method.md §4). Each one's TSDoc names its paper, the
+ * `divprune`, `cdpruner`, `dart`, `mmtok` (docs/guide/method.md#peer-methods). Each one's TSDoc names its paper, the
  * published defaults and where ours differs.
  *
  * @example

@@ -123,7 +123,7 @@ describe(`cdpruner [${backend}]`, () => {
     expect(selectWith('cdpruner', v, { keep: 1, text, relevance: 'code' }).order[0]).toBe(0);
   });
 
-  it('equals ResPrune with α = 2, normalize l2 and the same relevance (method.md §2 CDPruner equivalence)', () => {
+  it('equals ResPrune with α = 2, normalize l2 and the same relevance (docs/guide/method.md#cdpruner-as-a-special-case)', () => {
     onClearInputs(
       4,
       1e-3,

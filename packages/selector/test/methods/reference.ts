@@ -80,14 +80,14 @@ export function divpruneRef(v: Rows, k: number): Reference {
   return out;
 }
 
-/** min–max normalisation with the 1e-6 of method.md §2. */
+/** min–max normalisation with the 1e-6 of docs/guide/method.md#1-relevance. */
 export function minMax(c: number[]): number[] {
   const lo = Math.min(...c);
   const hi = Math.max(...c);
   return c.map((x) => (x - lo + 1e-6) / (hi - lo + 1e-6));
 }
 
-/** CDPruner relevance: mean cosine to the text ('paper'), its negation ('code') or the §2 max ('spec'). */
+/** CDPruner relevance: mean cosine to the text ('paper'), its negation ('code') or the max of docs/guide/method.md#1-relevance ('spec'). */
 export function cdRelevance(v: Rows, text: Rows, mode: 'paper' | 'code' | 'spec'): number[] {
   if (text.length === 0) return v.map(() => 1);
   if (mode === 'spec') return minMax(v.map((a) => Math.max(...text.map((t) => cos(a, t)))));
