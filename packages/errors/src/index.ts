@@ -43,6 +43,8 @@
  * | `E_TENSOR_SHAPE` | a named weight has the wrong shape |
  * | `E_MODEL` | a model (network) failed to load or run |
  * | `E_WASM_UNAVAILABLE` | a WebAssembly kernel cannot be instantiated here |
+ * | `E_CONTEXT_LENGTH` | a prompt and its new tokens do not fit in the model's context |
+ * | `E_ABORTED` | the caller cancelled the work through an `AbortSignal` |
  * | `E_INTERNAL` | a bug: an invariant of the library itself failed |
  */
 export const ERROR_CODES = [
@@ -70,6 +72,8 @@ export const ERROR_CODES = [
   'E_TENSOR_SHAPE',
   'E_MODEL',
   'E_WASM_UNAVAILABLE',
+  'E_CONTEXT_LENGTH',
+  'E_ABORTED',
   'E_INTERNAL',
 ] as const;
 

@@ -1,17 +1,19 @@
 import { BackboneRegistry, type BackboneAdapter, type HfConfigLike } from '@resprune/backbones';
-import { llava15, llavaNext } from '@resprune/backbone-llava';
+import { modelFamilies } from './families/index.js';
 
 /**
- * The backbones this pipeline's model code runs: LLaVA-1.5 (`llava`) and LLaVA-NeXT (`llava_next`) from
- * `@resprune/backbone-llava`, in a registry of its own (the process-wide `backbones` registry may hold adapters
- * for models this pipeline cannot run, such as Qwen2-VL).
+ * The backbone adapters of the model families this pipeline runs ({@link modelFamilies}), in a registry of
+ * their own (the process-wide `backbones` registry may hold adapters for models this pipeline cannot run).
  *
  * @example
  * ```ts
  * pipelineBackbones.fromConfig(configJson).imageTokenCount({ width: 640, height: 480 }); // 576 for LLaVA-1.5
  * ```
  */
-export const pipelineBackbones: BackboneRegistry = new BackboneRegistry().register(llava15).register(llavaNext);
+export const pipelineBackbones: BackboneRegistry = modelFamilies
+  .families()
+  .flatMap((f) => f.backbones)
+  .reduce((r, spec) => r.register(spec), new BackboneRegistry());
 
 /**
  * Resolves the backbone adapter of a checkpoint from its config.json and preprocessor_config.json.
@@ -19,7 +21,7 @@ export const pipelineBackbones: BackboneRegistry = new BackboneRegistry().regist
  * @param config - parsed config.json
  * @param preprocessor - parsed preprocessor_config.json, when the checkpoint has one
  * @returns the adapter
- * @throws {@link @resprune/errors!ResPruneError} `E_BACKBONE_UNKNOWN` for a `model_type` other than `llava`/`llava_next`;
+ * @throws {@link @resprune/errors!ResPruneError} `E_BACKBONE_UNKNOWN` for a `model_type` no family runs;
  *   `E_BACKBONE_CONFIG` for a missing or inconsistent field (e.g. `crop_size` ≠ `vision_config.image_size`)
  * @example
  * ```ts

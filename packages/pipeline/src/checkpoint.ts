@@ -172,6 +172,12 @@ export interface LoadWeightsOptions {
    * so backend memory stays near the model's size. Shapes are checked against the spec before transposing.
    */
   readonly transpose?: (canonical: string) => boolean;
+  /** The stored name of a canonical tensor in a layout (default {@link layoutName}, the LLaVA names). */
+  readonly storedName?: (canonical: string, layout: TensorNameLayout) => string;
+  /** Check every value for NaN and ±Infinity as it is read (default false); a bad tensor fails with `E_NON_FINITE`. */
+  readonly checkFinite?: boolean;
+  /** Cancels the load between tensors with `E_ABORTED`; every tensor read so far is freed. */
+  readonly signal?: AbortSignal;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -211,8 +217,9 @@ export async function loadWeights(files: CheckpointFiles, spec: WeightSpec, opti
   const plan = new Map<string, { stored: string; file: string; bytes: number }[]>();
   const aliases = new Map<string, string>();
   let totalBytes = 0;
+  const storedName = options.storedName ?? layoutName;
   for (const [canonical, shape] of spec) {
-    const stored = layoutName(canonical, files.layout);
+    const stored = storedName(canonical, files.layout);
     const file = files.weightMap.get(stored);
     if (file === undefined) {
       const fb = options.fallbacks?.get(canonical);
@@ -246,15 +253,27 @@ export async function loadWeights(files: CheckpointFiles, spec: WeightSpec, opti
   const tensors = new Map<string, tf.Tensor>();
   const transposed = new Set<string>();
   const byStored = new Map<string, string>();
-  for (const canonical of spec.keys()) if (!aliases.has(canonical)) byStored.set(layoutName(canonical, files.layout), canonical);
+  for (const canonical of spec.keys()) if (!aliases.has(canonical)) byStored.set(storedName(canonical, files.layout), canonical);
   let loadedBytes = 0;
   let reader: SafetensorsReader | undefined;
   try {
     for (const [file, list] of plan) {
       reader = openSafetensors(file);
       for (const item of list) {
+        if (options.signal?.aborted === true) {
+          throw new ResPruneError('E_ABORTED', `${files.dir}: loading weights was cancelled.`, { cause: options.signal.reason });
+        }
         const canonical = byStored.get(item.stored)!;
         const data = reader.readFloat32(item.stored);
+        if (options.checkFinite === true) {
+          for (let i = 0; i < data.length; i++) {
+            if (!Number.isFinite(data[i]!)) {
+              throw new ResPruneError('E_NON_FINITE', `${file}: tensor "${item.stored}" holds ${data[i]} at flat index ${i}; the checkpoint's weights are broken.`, {
+                details: { file, tensor: item.stored, index: i },
+              });
+            }
+          }
+        }
         const shape = spec.get(canonical)!;
         let t = tf.tensor(data, [...shape], 'float32');
         if (shape.length === 2 && options.transpose?.(canonical) === true) {

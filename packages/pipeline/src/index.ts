@@ -1,9 +1,12 @@
 /**
- * Reference LVLM inference on TensorFlow.js: loads LLaVA-1.5 (`llava`) and LLaVA-NeXT (`llava_next`) checkpoints
- * exactly as published on the Hugging Face hub and prunes the visual tokens between the projector and the
- * first LLM layer.
+ * Reference LVLM inference on TensorFlow.js: loads LLaVA-1.5 (`llava`), LLaVA-NeXT (`llava_next`), Qwen2-VL
+ * (`qwen2_vl`) and Qwen2.5-VL (`qwen2_5_vl`) checkpoints exactly as published on the Hugging Face hub and prunes
+ * the visual tokens between the connector (projector or patch merger) and the first LLM layer.
  *
- * - {@link loadPipeline} loads a checkpoint directory once; `generate` / `generateBatch` run requests.
+ * - {@link loadPipeline} loads a checkpoint directory once; `generate` / `generateBatch` run requests, `embed`
+ *   stops before the prefill and returns the pruned `inputs_embeds` and position ids for another engine.
+ * - A model family ({@link ModelFamily}) is a module: processor, vision encoder + connector, decoder settings and
+ *   backbone adapters; {@link modelFamilies} maps `model_type` to one. The request loop names no family.
  * - Its own safetensors reader ({@link openSafetensors}, {@link readSafetensorsHeader}) handles F32, F16 and BF16,
  *   single files and sharded checkpoints, with typed errors naming file and tensor.
  * - {@link writeRandomLlavaCheckpoint} writes a random checkpoint in the same layout, for tests and benchmarks.
@@ -59,15 +62,7 @@ export {
   type LlamaTextConfig,
   type LlavaModelConfig,
 } from './config.js';
-export {
-  parseImageProcessorConfig,
-  decodeRgb,
-  preprocessImage,
-  selectBestResolution,
-  type ImageProcessorConfig,
-  type RgbImage,
-  type PreprocessedImage,
-} from './preprocess.js';
+export type { RgbImage } from '@resprune/image-processing';
 export {
   tokenizerFromJson,
   loadCheckpointTokenizer,
@@ -77,6 +72,26 @@ export {
 } from './tokenizer.js';
 export { pipelineBackbones, resolveBackbone } from './backbone.js';
 export { prefillFlops, kvBytesFor, type PrefillFlops, type PrefillShape } from './flops.js';
+export {
+  ModelFamilyRegistry,
+  type ModelFamily,
+  type FamilyModelConfig,
+  type FamilyWeights,
+  type ProcessedImage,
+  type VisionFlops,
+  type WeightAccessor,
+} from './family.js';
+export { modelFamilies, llavaFamily, type LlavaFamilyConfig } from './families/index.js';
+export {
+  MAX_IMAGES_PER_REQUEST,
+  MAX_NEW_TOKENS_LIMIT,
+  requestImages,
+  throwIfAborted,
+  validateGenerateRequest,
+  type GenerateRequest,
+  type ImageInput,
+  type SamplingOptions,
+} from './request.js';
 export {
   checkBudget,
   toBackboneBudget,
@@ -93,8 +108,8 @@ export {
   loadPipeline,
   type LoadPipelineOptions,
   type SelectionEngineInfo,
-  type SamplingOptions,
-  type GenerateRequest,
+  type EmbedResult,
+  type LlmInputs,
   type GenerationTimings,
   type GenerationReport,
   type GenerateResult,

@@ -3,24 +3,37 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ResPruneError } from '@resprune/errors';
 import { registerFastKernels, registerKernels, unregisterFastKernels } from '@resprune/linalg';
+import { mulberry32 } from '@resprune/selector';
+import { BackboneRegistry, promptFromInputIds, type BackboneAdapter, type BudgetPolicy, type HfConfigLike, type VisualLayout } from '@resprune/backbones';
 import { loadWeights, locateWeights, readJsonFile, type LoadProgress, type TensorNameLayout } from './checkpoint.js';
-import { parseLlavaConfig, type LlavaModelConfig } from './config.js';
 import { kvBytesFor, prefillFlops, type PrefillFlops } from './flops.js';
-import { disposeKvCache, kvCacheBytes, lmHead, llamaForward, LM_HEAD, type KvCache } from './models/llama.js';
-import { EMBED_TOKENS, encodeCrops, isLinearWeight, llavaFallbacks, llavaWeightSpec, nextGeometry, packNext } from './models/llava.js';
-import { decodeRgb, parseImageProcessorConfig, preprocessImage, type ImageProcessorConfig, type PreprocessedImage, type RgbImage } from './preprocess.js';
+import { disposeKvCache, kvCacheBytes, lmHead, llamaForward, type KvCache } from './models/llama.js';
+import type { FamilyModelConfig, ModelFamily, ProcessedImage, WeightAccessor } from './family.js';
+import { modelFamilies } from './families/index.js';
+import { decodeRgb, decodeRgbFile } from '@resprune/image-processing/node';
 import { promptTextVectors, registrySelector } from './defaults.js';
-import { planPruning, toBackboneBudget, type PrunedUnit, type PruneBudget, type TokenSelector, type NewlineRule } from './prune.js';
-import { resolveBackbone } from './backbone.js';
-import type { BackboneAdapter, BudgetPolicy, HfConfigLike, VisualLayout } from '@resprune/backbones';
+import { planPruning, type PrunedUnit, type PruneBudget, type TokenSelector } from './prune.js';
+import {
+  argmax,
+  requestImages,
+  sampleToken,
+  throwIfAborted,
+  validateGenerateRequest,
+  type GenerateRequest,
+} from './request.js';
 import { loadCheckpointTokenizer, renderChatPrompt, type PipelineTokenizer } from './tokenizer.js';
+import type { ModelFamilyRegistry } from './family.js';
 
 /** Options of {@link loadPipeline}. */
 export interface LoadPipelineOptions {
   /** Called after each weight tensor is read (drive a progress bar with it). */
   readonly onProgress?: (p: LoadProgress) => void;
+  /** Cancels loading: it ends with `E_ABORTED` and frees every tensor read so far. */
+  readonly signal?: AbortSignal;
   /** Jinja chat template to use instead of the checkpoint's. */
   readonly chatTemplate?: string;
+  /** The model families to resolve config.json's `model_type` in (default {@link modelFamilies}: LLaVA and Qwen-VL). */
+  readonly families?: ModelFamilyRegistry;
   /**
    * The token selector used when a request has a budget. Called once per unit of the adapter's budget plan (one
    * per image under the `global` policy, per view or per crop otherwise) with that unit's projected visual tokens
@@ -43,6 +56,8 @@ export interface LoadPipelineOptions {
    * keeps one kernel registry), so the last pipeline loaded decides for every pipeline in the process.
    */
   readonly fastSelection?: boolean;
+  /** Check every weight for NaN and ±Infinity as it loads (default true); a bad tensor fails with `E_NON_FINITE`. */
+  readonly checkFinite?: boolean;
 }
 
 /** Which implementation runs the ResPrune greedy in a pipeline. */
@@ -53,61 +68,15 @@ export interface SelectionEngineInfo {
   readonly threads: number;
 }
 
-/** Sampling settings; omit for greedy decoding. */
-export interface SamplingOptions {
-  /** Softmax temperature (> 0). Default 1. */
-  readonly temperature?: number;
-  /** Keep only the k most likely tokens (0 = off). */
-  readonly topK?: number;
-  /** Nucleus: keep the smallest set with cumulative probability ≥ p (1 = off). */
-  readonly topP?: number;
-  /** Seed of the sampler's PRNG, so a request is reproducible. Default 0. */
-  readonly seed?: number;
-}
-
-/** One generation request: one image and one user prompt. */
-export interface GenerateRequest {
-  /** Image path, encoded bytes, or decoded RGB. */
-  readonly image: string | Uint8Array | RgbImage;
-  /** The user's text; it is rendered through the chat template with the image placeholder. */
-  readonly prompt: string;
-  /** Visual-token budget; omit to keep every token. */
-  readonly budget?: PruneBudget;
-  /** Selection method name passed to the selector (default `resprune`). */
-  readonly method?: string;
-  /** α of the text weighting passed to the selector. */
-  readonly alpha?: number;
-  /** LLaVA-NeXT `image_newline` rule (default `keep-rows`). */
-  readonly newlines?: NewlineRule;
-  /**
-   * How the budget is split inside the image (`@resprune/backbones`' `BudgetPolicy`): `global` (default, one
-   * budget over base view and crops), `per-view` (LLaVA-NeXT: base view and crop grid get ⌈n × f⌉ each) or
-   * `per-crop` (base view and every crop get ⌈n × f⌉ each). LLaVA-1.5 has one view: all three are the same.
-   */
-  readonly policy?: BudgetPolicy;
-  /** Maximum tokens to generate (default 32). 0 runs the prefill only. */
-  readonly maxNewTokens?: number;
-  /** Sampling settings; omit for greedy. */
-  readonly sampling?: SamplingOptions;
-  /** Token ids that stop generation (default: the checkpoint's EOS ids). */
-  readonly stopTokenIds?: readonly number[];
-  /** Return the prefill logits of every position of the pruned sequence (`[L', vocab]`). */
-  readonly returnPrefillLogits?: boolean;
-  /** Return the logits that produced each generated token. */
-  readonly returnStepLogits?: boolean;
-  /** Use the KV cache (default true); false recomputes the whole sequence every step (for verification). */
-  readonly useKvCache?: boolean;
-}
-
 /** Timings of one request in milliseconds (wall clock, after `dataSync` so backends have finished). */
 export interface GenerationTimings {
-  /** Decoding and preprocessing the image. */
+  /** Decoding and preprocessing the images. */
   readonly preprocessMs: number;
-  /** Vision tower, projector and NeXT packing. */
+  /** Vision encoder and connector (projector, NeXT packing, Qwen patch merger). */
   readonly visionMs: number;
   /** Text vectors and token selection. */
   readonly selectionMs: number;
-  /** LLM prefill up to the first token's logits. */
+  /** LLM prefill up to the first token's logits (0 for {@link LvlmPipeline.embed}). */
   readonly prefillMs: number;
   /** Mean time per generated token after the first (0 when fewer than 2 tokens). */
   readonly decodeMsPerToken: number;
@@ -117,7 +86,7 @@ export interface GenerationTimings {
 
 /** What a request reports about its cost. */
 export interface GenerationReport {
-  /** Visual tokens produced by the projector (the image span before pruning). */
+  /** Visual tokens produced by the connector over all images (before pruning). */
   readonly visualTokensBefore: number;
   /** Visual tokens entering the LLM. */
   readonly visualTokensAfter: number;
@@ -145,13 +114,58 @@ export interface GenerationReport {
   readonly units: readonly PrunedUnit[];
 }
 
+/**
+ * What the decoder received: the pruned input embeddings and their position ids, in the form HF transformers'
+ * `model(inputs_embeds=…, position_ids=…)` takes them (add a batch axis).
+ *
+ * @example
+ * ```ts
+ * const e = result.embeddings!;
+ * writeNpy(e.inputsEmbeds, [e.length, e.hiddenSize]);
+ * ```
+ */
+export interface LlmInputs {
+  /** Rows of the pruned sequence (L'). */
+  readonly length: number;
+  /** Hidden size of the decoder. */
+  readonly hiddenSize: number;
+  /** `[L', hidden]` row-major input embeddings. */
+  readonly inputsEmbeds: Float32Array;
+  /** Position ids, row-major in {@link LlmInputs.positionShape}. */
+  readonly positionIds: Int32Array;
+  /** `[L']` for 1-D RoPE (LLaVA), `[3, L']` for M-RoPE (Qwen: t, h and w ids). */
+  readonly positionShape: readonly [number] | readonly [3, number];
+  /** First position id of generated tokens (on every M-RoPE axis). */
+  readonly nextPosition: number;
+}
+
+/** What {@link LvlmPipeline.embed} returns: the pruned LLM input, before any prefill. */
+export interface EmbedResult {
+  /** Prompt ids with each image placeholder expanded to the image's tokens (before pruning). */
+  readonly inputIds: number[];
+  /** Where each image's span lies in `inputIds`, in prompt order. */
+  readonly imageSpans: readonly { readonly start: number; readonly length: number }[];
+  /** Where the first image's span lies in `inputIds`. */
+  readonly imageSpan: { readonly start: number; readonly length: number };
+  /** Kept visual-token indices, 0-based over all images' tokens in prompt order (within the span for one image), ascending. */
+  readonly kept: Int32Array;
+  /** Row indices of `inputIds` that reach the decoder, ascending. */
+  readonly keptRows: Int32Array;
+  /** What the decoder receives. */
+  readonly embeddings: LlmInputs;
+  /** Cost report (no prefill or decode). */
+  readonly report: GenerationReport;
+}
+
 /** Result of one request. */
 export interface GenerateResult {
-  /** Prompt ids with the image placeholder expanded to the image's tokens (before pruning). */
+  /** Prompt ids with each image placeholder expanded to the image's tokens (before pruning). */
   readonly inputIds: number[];
-  /** Where the image span lies in `inputIds`. */
+  /** Where the first image's span lies in `inputIds`. */
   readonly imageSpan: { readonly start: number; readonly length: number };
-  /** Kept image-token indices, 0-based within the image span, ascending. */
+  /** Where each image's span lies in `inputIds`, in prompt order. */
+  readonly imageSpans: readonly { readonly start: number; readonly length: number }[];
+  /** Kept visual-token indices, 0-based over all images' tokens in prompt order (within the span for one image), ascending. */
   readonly kept: Int32Array;
   /** Generated ids (the stop token included when one was produced). */
   readonly generatedIds: number[];
@@ -163,23 +177,26 @@ export interface GenerateResult {
   readonly prefillLogits?: Float32Array;
   /** Logits `[vocab]` behind each generated token, when requested. */
   readonly stepLogits?: Float32Array[];
+  /** What the decoder received, when requested ({@link GenerateRequest.returnEmbeddings}). */
+  readonly embeddings?: LlmInputs;
   /** Cost report. */
   readonly report: GenerationReport;
 }
 
 /** A loaded LVLM, reusable across requests. */
 export interface LvlmPipeline {
-  /** Parsed config. */
-  readonly config: LlavaModelConfig;
-  /** Image processor settings. */
-  readonly imageProcessor: ImageProcessorConfig;
+  /** The model family that runs the checkpoint (`llava`, `qwen2-vl`). */
+  readonly family: ModelFamily;
+  /** Parsed config (the family's own type; `text` is the decoder's). */
+  readonly config: FamilyModelConfig;
   /** The checkpoint's tokenizer. */
   readonly tokenizer: PipelineTokenizer;
   /** Name layout of the checkpoint's tensors. */
   readonly tensorLayout: TensorNameLayout;
   /**
-   * The backbone adapter (`@resprune/backbone-llava`) resolved from config.json and preprocessor_config.json: it
-   * gives each image's token layout, splits budgets and compacts the LLM input.
+   * The backbone adapter (`@resprune/backbone-llava`, `@resprune/backbone-qwen-vl`) resolved from config.json and
+   * preprocessor_config.json: it gives each image's token layout, splits budgets, and compacts the LLM input (which
+   * rows stay, and their position ids).
    */
   readonly backbone: BackboneAdapter;
   /** Float32 bytes of the loaded weights. */
@@ -189,109 +206,34 @@ export interface LvlmPipeline {
   /** What runs the ResPrune greedy (see {@link LoadPipelineOptions.fastSelection}). */
   readonly selectionEngine: SelectionEngineInfo;
   /**
-   * Runs one request.
-   * @throws {@link @resprune/errors!ResPruneError} `E_IMAGE_DECODE`, `E_TOKENIZER`, `E_BUDGET`, `E_INVALID_OPTION`, `E_MODEL`
+   * Runs one request. Concurrent calls on one pipeline run one after another, in call order.
+   * @throws {@link @resprune/errors!ResPruneError} `E_IMAGE_DECODE`, `E_TOKENIZER`, `E_BUDGET`, `E_INVALID_OPTION`,
+   *   `E_CONTEXT_LENGTH`, `E_ABORTED`, `E_MODEL`
    */
   generate(request: GenerateRequest): Promise<GenerateResult>;
   /**
-   * Runs several requests as one batch (one vision forward over every crop; left-padded LLM prefill and decode).
-   * Each row's output equals what {@link LvlmPipeline.generate} gives for it alone (up to float rounding).
+   * Runs several requests as one batch (left-padded LLM prefill and decode). Each row's output equals what
+   * {@link LvlmPipeline.generate} gives for it alone (up to float rounding).
    * @throws {@link @resprune/errors!ResPruneError} as {@link LvlmPipeline.generate}
    */
   generateBatch(requests: readonly GenerateRequest[]): Promise<GenerateResult[]>;
+  /**
+   * Prepares, encodes and prunes one request and stops before the prefill: the pruned `inputs_embeds`, position
+   * ids and kept tokens, for another engine (HF transformers, vLLM prompt embeddings) to run.
+   * @throws {@link @resprune/errors!ResPruneError} as {@link LvlmPipeline.generate}
+   */
+  embed(request: GenerateRequest): Promise<EmbedResult>;
+  /**
+   * The text vectors `[M, hidden]` that condition the selection for a prompt (its nouns' rows of the embedding
+   * table, through {@link LoadPipelineOptions.textVectors}), or undefined when there are none. The caller disposes them.
+   */
+  textVectors(prompt: string): tf.Tensor2D | undefined;
   /** Frees every weight tensor. The pipeline cannot be used afterwards. */
   dispose(): void;
 }
 
 function now(): number {
   return performance.now();
-}
-
-/** mulberry32: a small seeded PRNG, so sampled decoding is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function argmax(x: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < x.length; i++) if (x[i]! > x[best]!) best = i;
-  return best;
-}
-
-function sample(logits: Float32Array, s: SamplingOptions, rand: () => number): number {
-  const temp = s.temperature ?? 1;
-  const idx = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]! || a - b);
-  const k = s.topK !== undefined && s.topK > 0 ? Math.min(s.topK, idx.length) : idx.length;
-  const top = idx.slice(0, k);
-  const max = logits[top[0]!]!;
-  const p = top.map((i) => Math.exp((logits[i]! - max) / temp));
-  const sum = p.reduce((a, b) => a + b, 0);
-  let keep = top.length;
-  const topP = s.topP ?? 1;
-  if (topP < 1) {
-    let cum = 0;
-    for (let i = 0; i < top.length; i++) {
-      cum += p[i]! / sum;
-      if (cum >= topP) {
-        keep = i + 1;
-        break;
-      }
-    }
-  }
-  const norm = p.slice(0, keep).reduce((a, b) => a + b, 0);
-  let r = rand() * norm;
-  for (let i = 0; i < keep; i++) {
-    r -= p[i]!;
-    if (r <= 0) return top[i]!;
-  }
-  return top[keep - 1]!;
-}
-
-const BUDGET_POLICIES: readonly BudgetPolicy[] = ['global', 'per-view', 'per-crop'];
-const NEWLINE_RULES: readonly NewlineRule[] = ['keep-rows', 'keep', 'drop', 'select'];
-
-function validateRequest(req: GenerateRequest, i: number): void {
-  const where = `generate (request ${i})`;
-  if (typeof req.prompt !== 'string' || req.prompt.trim() === '') {
-    throw new ResPruneError('E_EMPTY_INPUT', `${where}: prompt must be a non-empty string.`);
-  }
-  if (req.budget !== undefined) toBackboneBudget(req.budget);
-  if (req.policy !== undefined && !BUDGET_POLICIES.includes(req.policy)) {
-    throw new ResPruneError('E_INVALID_OPTION', `${where}: policy must be one of ${BUDGET_POLICIES.join(', ')}, got ${JSON.stringify(req.policy)}.`);
-  }
-  if (req.newlines !== undefined && !NEWLINE_RULES.includes(req.newlines)) {
-    throw new ResPruneError('E_INVALID_OPTION', `${where}: newlines must be one of ${NEWLINE_RULES.join(', ')}, got ${JSON.stringify(req.newlines)}.`);
-  }
-  const m = req.maxNewTokens ?? 32;
-  if (!Number.isSafeInteger(m) || m < 0) throw new ResPruneError('E_INVALID_OPTION', `${where}: maxNewTokens must be an integer >= 0, got ${m}.`);
-  const s = req.sampling;
-  if (s !== undefined) {
-    if (s.temperature !== undefined && !(s.temperature > 0 && Number.isFinite(s.temperature))) {
-      throw new ResPruneError('E_INVALID_OPTION', `${where}: sampling.temperature must be a positive number, got ${s.temperature}.`);
-    }
-    if (s.topK !== undefined && !(Number.isSafeInteger(s.topK) && s.topK >= 0)) {
-      throw new ResPruneError('E_INVALID_OPTION', `${where}: sampling.topK must be an integer >= 0, got ${s.topK}.`);
-    }
-    if (s.topP !== undefined && !(s.topP > 0 && s.topP <= 1)) {
-      throw new ResPruneError('E_INVALID_OPTION', `${where}: sampling.topP must be in (0, 1], got ${s.topP}.`);
-    }
-  }
-}
-
-interface Prepared {
-  readonly req: GenerateRequest;
-  readonly inputIds: number[];
-  readonly spanStart: number;
-  readonly layout: VisualLayout;
-  readonly pre: PreprocessedImage;
-  readonly preprocessMs: number;
 }
 
 /**
@@ -312,18 +254,41 @@ async function prepareSelection(fast: boolean): Promise<SelectionEngineInfo> {
   }
 }
 
+/** A request after preprocessing and tokenizing. */
+interface Prepared {
+  readonly req: GenerateRequest;
+  readonly images: readonly ProcessedImage[];
+  readonly layout: VisualLayout;
+  readonly inputIds: number[];
+  readonly spans: { start: number; length: number }[];
+  readonly preprocessMs: number;
+}
+
+/** A request after vision, selection and compaction: the decoder's input rows. */
+interface Compacted {
+  readonly kept: Int32Array;
+  readonly keptRows: Int32Array;
+  /** Position ids of the kept rows, axis-major `[axes, L']`. */
+  readonly positions: Int32Array;
+  readonly nextPosition: number;
+  readonly embeds: tf.Tensor2D;
+  readonly units: readonly PrunedUnit[];
+  readonly policy: BudgetPolicy | null;
+  readonly selectionMs: number;
+}
+
 /**
- * Loads a LLaVA-1.5 (`llava`) or LLaVA-NeXT (`llava_next`) checkpoint directory as published on the Hugging Face
- * hub: config.json, safetensors weights (single file or sharded with an index), tokenizer.json /
- * tokenizer_config.json with a chat template, preprocessor_config.json. Weights are read shard by shard into
- * float32 tensors on the active tfjs backend.
+ * Loads a vision-language checkpoint directory as published on the Hugging Face hub: config.json (its
+ * `model_type` picks the {@link ModelFamily}: `llava`, `llava_next`, `qwen2_vl`, `qwen2_5_vl`), safetensors weights
+ * (single file or sharded with an index), tokenizer.json / tokenizer_config.json with a chat template,
+ * preprocessor_config.json. Weights are read shard by shard into float32 tensors on the active tfjs backend.
  *
  * @param dir - checkpoint directory
- * @param options - progress callback, template override, selector and text-vector hooks
+ * @param options - progress callback, cancel signal, template override, selector and text-vector hooks
  * @returns the loaded pipeline; call `dispose()` to free it
  * @throws {@link @resprune/errors!ResPruneError} `E_FILE_NOT_FOUND`, `E_CHECKPOINT`, `E_SAFETENSORS`, `E_FILE_CORRUPT`,
- *   `E_TENSOR_MISSING`, `E_TENSOR_SHAPE`, `E_BACKBONE_UNKNOWN`, `E_BACKBONE_CONFIG`, `E_TOKENIZER`; nothing stays
- *   allocated after an error
+ *   `E_TENSOR_MISSING`, `E_TENSOR_SHAPE`, `E_NON_FINITE`, `E_BACKBONE_UNKNOWN`, `E_BACKBONE_CONFIG`, `E_TOKENIZER`,
+ *   `E_ABORTED`; nothing stays allocated after an error
  * @example
  * ```ts
  * const lvlm = await loadPipeline('llava-1.5-7b-hf');
@@ -333,16 +298,19 @@ async function prepareSelection(fast: boolean): Promise<SelectionEngineInfo> {
  * ```
  */
 export async function loadPipeline(dir: string, options: LoadPipelineOptions = {}): Promise<LvlmPipeline> {
+  throwIfAborted(options.signal, 'loadPipeline');
   const files = locateWeights(dir);
-  const rawConfig = readJsonFile(join(dir, 'config.json'));
-  const config = parseLlavaConfig(rawConfig);
-  const hasPre = existsSync(join(dir, 'preprocessor_config.json'));
-  const preRaw = hasPre ? readJsonFile(join(dir, 'preprocessor_config.json')) : {};
-  const imageProcessor = parseImageProcessorConfig(preRaw, config.imageGridPinpoints);
-  if (config.modelType === 'llava_next' && imageProcessor.gridPinpoints.length === 0) {
-    throw new ResPruneError('E_CHECKPOINT', `${dir}: llava_next needs image_grid_pinpoints (config.json or preprocessor_config.json).`);
+  const rawConfig = readJsonFile(join(dir, 'config.json')) as HfConfigLike;
+  if (rawConfig === null || typeof rawConfig !== 'object' || Array.isArray(rawConfig)) {
+    throw new ResPruneError('E_CHECKPOINT', `${join(dir, 'config.json')}: expected a JSON object.`, { details: { file: join(dir, 'config.json') } });
   }
-  const backbone = resolveBackbone(rawConfig as HfConfigLike, hasPre ? (preRaw as HfConfigLike) : undefined);
+  const family = (options.families ?? modelFamilies).resolve(rawConfig);
+  const prePath = join(dir, 'preprocessor_config.json');
+  const preRaw = existsSync(prePath) ? (readJsonFile(prePath) as HfConfigLike) : undefined;
+  const config = family.parseConfig(rawConfig, preRaw, dir);
+  const backbone = new BackboneRegistry();
+  for (const spec of family.backbones) backbone.register(spec);
+  const adapter = backbone.fromConfig(rawConfig, preRaw);
   const tok = loadCheckpointTokenizer(dir);
   const chatTemplate = options.chatTemplate ?? tok.chatTemplate;
   if (chatTemplate === undefined) {
@@ -350,177 +318,284 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
       details: { file: dir },
     });
   }
-  const genCfg = existsSync(join(dir, 'generation_config.json')) ? (readJsonFile(join(dir, 'generation_config.json')) as Record<string, unknown>) : {};
+  const genPath = join(dir, 'generation_config.json');
+  const genCfg = existsSync(genPath) ? (readJsonFile(genPath) as Record<string, unknown>) : {};
   const stopIds = new Set<number>(config.eosTokenIds);
-  const ge = genCfg['eos_token_id'];
+  const ge = genCfg?.['eos_token_id'];
   for (const v of Array.isArray(ge) ? ge : [ge]) if (typeof v === 'number') stopIds.add(v);
   if (tok.tokenizer.eosTokenId !== undefined) stopIds.add(tok.tokenizer.eosTokenId);
   const selectionEngine = await prepareSelection(options.fastSelection ?? true);
-  const weights = await loadWeights(files, llavaWeightSpec(config), {
+  const layout = family.weights.layout([...files.weightMap.keys()]);
+  const weights = await loadWeights({ ...files, layout }, family.weights.spec(config), {
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    fallbacks: llavaFallbacks(config),
-    transpose: isLinearWeight,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    fallbacks: family.weights.fallbacks(config),
+    transpose: (name) => family.weights.transpose(name),
+    storedName: (name, l) => family.weights.storedName(name, l),
+    checkFinite: options.checkFinite ?? true,
   });
-  const lmHeadTransposed = weights.transposed.has(LM_HEAD);
-  const w = (name: string): tf.Tensor => {
+  const lmHeadTransposed = weights.transposed.has(family.weights.lmHead);
+  const w: WeightAccessor = (name) => {
     const t = weights.tensors.get(name);
     if (t === undefined) throw new ResPruneError('E_INTERNAL', `pipeline: weight "${name}" was not loaded.`);
     return t;
   };
-  let disposed = false;
-  const embedTable = w(EMBED_TOKENS) as tf.Tensor2D;
+  const embedTable = w(`${family.weights.decoderPrefix}embed_tokens.weight`) as tf.Tensor2D;
   const tokenizer = tok.tokenizer;
+  const text = config.text;
+  const d = text.hiddenSize;
+  const axes = adapter.positionScheme === 'mrope' ? 3 : 1;
+  let disposed = false;
 
+  const textVectors = (prompt: string): tf.Tensor2D | undefined => (options.textVectors ?? promptTextVectors)(prompt, tokenizer, embedTable);
+
+  // ── prepare: template, tokenize, preprocess ───────────────────────────────────────────────
   async function prepare(req: GenerateRequest): Promise<Prepared> {
     const t0 = now();
-    const rgb = typeof req.image === 'string' || req.image instanceof Uint8Array ? await decodeRgb(req.image) : req.image;
-    const pre = await preprocessImage(rgb, imageProcessor);
-    const preprocessMs = now() - t0;
-    const layout = backbone.layout({ width: pre.imageSize[1], height: pre.imageSize[0] });
-    const geo = nextGeometry(layout);
-    const crops = geo === null ? 1 : 1 + geo.grid[0] * geo.grid[1];
-    if (pre.crops !== crops || (geo !== null && (pre.grid?.[0] !== geo.grid[0] || pre.grid?.[1] !== geo.grid[1]))) {
-      throw new ResPruneError('E_INTERNAL', `generate: preprocessing made ${pre.crops} crops (grid ${JSON.stringify(pre.grid)}), the ${layout.backbone} layout expects ${crops} (grid ${JSON.stringify(geo?.grid ?? null)}).`);
+    const inputs = requestImages(req);
+    const images: ProcessedImage[] = [];
+    for (const input of inputs) {
+      throwIfAborted(req.signal, 'generate');
+      const rgb = typeof input === 'string' ? await decodeRgbFile(input) : input instanceof Uint8Array ? await decodeRgb(input) : input;
+      images.push(await family.preprocess(rgb, config));
     }
-    const rendered = renderChatPrompt(chatTemplate!, req.prompt, { bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken });
+    const preprocessMs = now() - t0;
+    const layout = adapter.layout(images.map((p) => p.size));
+    const rendered = renderChatPrompt(chatTemplate!, req.prompt, { bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken }, images.length);
     const addSpecial = tokenizer.bosToken === undefined || !rendered.startsWith(tokenizer.bosToken);
     const ids = tokenizer.encode(rendered, addSpecial);
-    const at = ids.flatMap((id, i) => (id === config.imageTokenIndex ? [i] : []));
-    if (at.length !== 1) {
-      throw new ResPruneError('E_TOKENIZER', `generate: the rendered prompt has ${at.length} image tokens (id ${config.imageTokenIndex}); expected exactly 1. Is "<image>" an added token of tokenizer.json?`);
+    const at = ids.flatMap((id, i) => (id === config.imageTokenId ? [i] : []));
+    if (at.length !== images.length) {
+      throw new ResPruneError(
+        'E_TOKENIZER',
+        `generate: the rendered prompt has ${at.length} image placeholder tokens (id ${config.imageTokenId}); expected ${images.length}, one per image. Is the placeholder an added token of tokenizer.json, and does the chat template emit it?`,
+      );
     }
-    const bad = ids.find((id) => id !== config.imageTokenIndex && (id < 0 || id >= config.text.vocabSize));
-    if (bad !== undefined) throw new ResPruneError('E_TOKENIZER', `generate: token id ${bad} is outside the model's vocabulary of ${config.text.vocabSize}.`);
-    const s = at[0]!;
-    const inputIds = [...ids.slice(0, s), ...new Array<number>(layout.tokens).fill(config.imageTokenIndex), ...ids.slice(s + 1)];
-    return { req, inputIds, spanStart: s, layout, pre, preprocessMs };
+    const bad = ids.find((id) => id !== config.imageTokenId && (id < 0 || id >= text.vocabSize));
+    if (bad !== undefined) throw new ResPruneError('E_TOKENIZER', `generate: token id ${bad} is outside the model's vocabulary of ${text.vocabSize}.`);
+    const inputIds: number[] = [];
+    const spans: { start: number; length: number }[] = [];
+    let k = 0;
+    for (const id of ids) {
+      if (id !== config.imageTokenId) {
+        inputIds.push(id);
+        continue;
+      }
+      const n = layout.images[k++]!.length;
+      spans.push({ start: inputIds.length, length: n });
+      for (let j = 0; j < n; j++) inputIds.push(id);
+    }
+    const maxNew = req.maxNewTokens ?? 32;
+    if (inputIds.length + maxNew > config.maxPositions) {
+      throw new ResPruneError(
+        'E_CONTEXT_LENGTH',
+        `generate: the prompt is ${inputIds.length} tokens with its images (before pruning) and asks for ${maxNew} new tokens; the model's context (max_position_embeddings) is ${config.maxPositions}. Shorten the prompt, lower maxNewTokens, or use fewer or smaller images.`,
+        { details: { promptTokens: inputIds.length, maxNewTokens: maxNew, maxPositions: config.maxPositions } },
+      );
+    }
+    return { req, images, layout, inputIds, spans, preprocessMs };
   }
 
-  async function generateBatch(requests: readonly GenerateRequest[]): Promise<GenerateResult[]> {
+  // ── encode + prune + compact: the decoder's rows and positions ─────────────────────────────
+  async function compactRequest(p: Prepared, visual: tf.Tensor2D): Promise<Compacted> {
+    const ts = now();
+    const req = p.req;
+    const newlines = req.newlines ?? 'keep-rows';
+    let picked: ArrayLike<number>;
+    let units: readonly PrunedUnit[] = [];
+    let policy: BudgetPolicy | null = null;
+    if (req.budget === undefined) {
+      picked = Int32Array.from({ length: p.layout.tokens }, (_, j) => j);
+    } else {
+      const textVec = textVectors(req.prompt);
+      try {
+        const plan = await planPruning(visual, p.layout, adapter, req.budget, {
+          selector: options.selector ?? registrySelector,
+          method: req.method ?? 'resprune',
+          ...(req.alpha === undefined ? {} : { alpha: req.alpha }),
+          ...(textVec === undefined ? {} : { text: textVec }),
+          ...(req.policy === undefined ? {} : { policy: req.policy }),
+          newlines,
+        });
+        picked = plan.picked;
+        units = plan.units;
+        policy = plan.plan.policy;
+      } finally {
+        textVec?.dispose();
+      }
+    }
+    const compacted = adapter.compact(p.layout, picked, {
+      prompt: promptFromInputIds(p.inputIds, config.imageTokenId, p.layout),
+      newlines: req.budget === undefined ? 'select' : newlines,
+    });
+    if (compacted.positions.scheme !== adapter.positionScheme) {
+      throw new ResPruneError('E_INTERNAL', `generate: the ${adapter.id} adapter numbered positions "${compacted.positions.scheme}", its scheme is "${adapter.positionScheme}".`);
+    }
+    const L = compacted.keep.length;
+    const positions = new Int32Array(axes * L);
+    if (compacted.positions.scheme === 'mrope') {
+      compacted.positions.ids.forEach((tri, j) => {
+        positions[j] = tri[0];
+        positions[L + j] = tri[1];
+        positions[2 * L + j] = tri[2];
+      });
+    } else {
+      positions.set(compacted.positions.ids);
+    }
+    // Gather the kept rows: text rows from the embedding table, image rows from the connector's output.
+    const textIds: number[] = [];
+    const order = new Int32Array(L);
+    const keptVisual = Int32Array.from(compacted.visual);
+    let vi = 0;
+    compacted.keep.forEach((row, j) => {
+      if (p.inputIds[row] === config.imageTokenId) order[j] = -1 - vi++;
+      else order[j] = textIds.push(p.inputIds[row]!) - 1;
+    });
+    for (let j = 0; j < L; j++) if (order[j]! < 0) order[j] = textIds.length + (-1 - order[j]!);
+    const embeds = tf.tidy(() => {
+      const parts: tf.Tensor2D[] = [];
+      if (textIds.length > 0) parts.push(tf.gather(embedTable, tf.tensor1d(textIds, 'int32')));
+      if (keptVisual.length > 0) parts.push(tf.gather(visual, tf.tensor1d(keptVisual, 'int32')));
+      return tf.gather(tf.concat(parts, 0), tf.tensor1d(order, 'int32')) as tf.Tensor2D;
+    });
+    return {
+      kept: keptVisual,
+      keptRows: Int32Array.from(compacted.keep),
+      positions,
+      nextPosition: compacted.nextPosition,
+      embeds,
+      units,
+      policy,
+      selectionMs: now() - ts,
+    };
+  }
+
+  function report(p: Prepared, c: Compacted, timings: GenerationTimings, logitRows: number, kvBytes: number): GenerationReport {
+    const vision = family.visionFlops(config, p.images);
+    const L = c.keptRows.length;
+    const before = p.inputIds.length;
+    const units = c.units;
+    return {
+      visualTokensBefore: p.layout.tokens,
+      visualTokensAfter: c.kept.length,
+      sequenceLengthBefore: before,
+      sequenceLengthAfter: L,
+      flops: prefillFlops(text, vision, {
+        selectionCandidates: units.reduce((a, u) => a + u.candidates, 0),
+        selectionKept: units.reduce((a, u) => a + u.kept, 0),
+        ...(units.length > 1 ? { selectionUnits: units.map((u) => ({ candidates: u.candidates, kept: u.kept })) } : {}),
+        sequenceLength: L,
+        logitRows,
+      }),
+      flopsUnpruned: prefillFlops(text, vision, { selectionCandidates: 0, selectionKept: 0, sequenceLength: before, logitRows: logitRows === 1 ? 1 : before }),
+      kvCacheBytes: kvBytes,
+      kvCacheBytesUnpruned: kvBytesFor(text, before),
+      timings,
+      method: p.req.budget === undefined ? 'none' : (p.req.method ?? 'resprune'),
+      budget: p.req.budget ?? null,
+      policy: c.policy,
+      units,
+    };
+  }
+
+  async function llmInputs(c: Compacted): Promise<LlmInputs> {
+    const L = c.keptRows.length;
+    return {
+      length: L,
+      hiddenSize: d,
+      inputsEmbeds: (await c.embeds.data()) as Float32Array,
+      positionIds: c.positions.slice(),
+      positionShape: axes === 3 ? [3, L] : [L],
+      nextPosition: c.nextPosition,
+    };
+  }
+
+  /** Vision and pruning of every request; the caller disposes the `embeds` of what it gets. */
+  async function encodeAll(prepared: readonly Prepared[]): Promise<{ compacted: Compacted[]; visionMs: number[] }> {
+    const compacted: Compacted[] = [];
+    const visionMs: number[] = [];
+    try {
+      for (const p of prepared) {
+        throwIfAborted(p.req.signal, 'generate');
+        const tv = now();
+        const perImage = family.encode(config, w, p.images, p.layout);
+        const visual = tf.tidy(() => (perImage.length === 1 ? perImage[0]! : (tf.concat(perImage, 0) as tf.Tensor2D)));
+        if (perImage.length > 1) perImage.forEach((t) => t.dispose());
+        try {
+          if (visual.shape[0] !== p.layout.tokens || visual.shape[1] !== d) {
+            throw new ResPruneError('E_INTERNAL', `generate: the ${family.id} encoder made [${visual.shape.join(', ')}] visual rows, the layout says [${p.layout.tokens}, ${d}].`);
+          }
+          await visual.data();
+          visionMs.push(now() - tv);
+          throwIfAborted(p.req.signal, 'generate');
+          compacted.push(await compactRequest(p, visual));
+        } finally {
+          visual.dispose();
+        }
+      }
+    } catch (e) {
+      for (const c of compacted) c.embeds.dispose();
+      throw e;
+    }
+    return { compacted, visionMs };
+  }
+
+  async function prepareAll(requests: readonly GenerateRequest[]): Promise<Prepared[]> {
     if (disposed) throw new ResPruneError('E_MODEL', 'generate: the pipeline was disposed.');
     if (requests.length === 0) throw new ResPruneError('E_EMPTY_INPUT', 'generateBatch: no requests.');
-    requests.forEach(validateRequest);
-    const tStart = now();
+    requests.forEach((r, i) => validateGenerateRequest(r, requests.length === 1 ? 'generate' : `generate (request ${i})`));
+    const useCache = requests.map((r) => r.useKvCache ?? true);
+    if (useCache.some((u) => u !== useCache[0])) {
+      throw new ResPruneError('E_INVALID_OPTION', 'generateBatch: useKvCache must be the same for every request of a batch.');
+    }
     const prepared: Prepared[] = [];
     for (const r of requests) prepared.push(await prepare(r));
+    return prepared;
+  }
+
+  /** The decoder over `[B, T, d]` embeddings with axis-major position rows `[axes · T]` per row. */
+  function decoderForward(inputs: tf.Tensor3D, valid: readonly Uint8Array[], positions: readonly Int32Array[], cache: KvCache | undefined) {
+    if (axes !== 1) throw new ResPruneError('E_INTERNAL', `generate: the decoder of this build runs 1-D positions only.`);
+    return llamaForward(text, w, inputs, valid, positions, cache);
+  }
+
+  async function generateBatchNow(requests: readonly GenerateRequest[]): Promise<GenerateResult[]> {
+    const tStart = now();
+    const prepared = await prepareAll(requests);
     const B = prepared.length;
+    const { compacted, visionMs } = await encodeAll(prepared);
     let cache: KvCache | undefined;
-    const owned: tf.Tensor[] = [];
+    const owned: tf.Tensor[] = compacted.map((c) => c.embeds);
     try {
-      // Vision: every crop of every image in one forward.
-      const tv = now();
-      const crops = prepared.reduce((a, p) => a + p.pre.crops, 0);
-      const side = prepared[0]!.pre.cropSize;
-      const pixels = new Float32Array(crops * 3 * side * side);
-      let off = 0;
-      for (const p of prepared) {
-        pixels.set(p.pre.pixels, off);
-        off += p.pre.pixels.length;
-      }
-      const visual: tf.Tensor2D[] = tf.tidy(() => {
-        const px = tf.tensor4d(pixels, [crops, 3, side, side]);
-        const feats = encodeCrops(config, w, px);
-        const out: tf.Tensor2D[] = [];
-        let c0 = 0;
-        for (const p of prepared) {
-          const mine = tf.slice(feats, [c0, 0, 0], [p.pre.crops, -1, -1]) as tf.Tensor3D;
-          c0 += p.pre.crops;
-          out.push(config.modelType === 'llava_next' ? packNext(w, mine, p.layout) : (tf.reshape(mine, [-1, config.text.hiddenSize]) as tf.Tensor2D));
-        }
-        return out;
-      });
-      owned.push(...visual);
-      visual.forEach((v, i) => {
-        if (v.shape[0] !== prepared[i]!.layout.tokens) {
-          throw new ResPruneError('E_INTERNAL', `generate: image ${i} has ${v.shape[0]} projected tokens, layout says ${prepared[i]!.layout.tokens}.`);
-        }
-      });
-      await Promise.all(visual.map((v) => v.data()));
-      const visionMs = (now() - tv) / B;
-      // Selection (the adapter's budget plan) and compaction (the adapter's rows and positions).
-      const kepts: Int32Array[] = [];
-      const rowPositions: (readonly number[])[] = [];
-      const selectionMs: number[] = [];
-      const selUnits: (readonly PrunedUnit[])[] = [];
-      const policies: (BudgetPolicy | null)[] = [];
-      for (let i = 0; i < B; i++) {
-        const p = prepared[i]!;
-        const ts = now();
-        const newlines = p.req.newlines ?? 'keep-rows';
-        let picked: ArrayLike<number>;
-        if (p.req.budget === undefined) {
-          // No budget: every token stays, newlines included.
-          picked = Int32Array.from({ length: p.layout.tokens }, (_, j) => j);
-          selUnits.push([]);
-          policies.push(null);
-        } else {
-          const textVec = (options.textVectors ?? promptTextVectors)(p.req.prompt, tokenizer, embedTable);
-          try {
-            const plan = await planPruning(visual[i]!, p.layout, backbone, p.req.budget, {
-              selector: options.selector ?? registrySelector,
-              method: p.req.method ?? 'resprune',
-              ...(p.req.alpha === undefined ? {} : { alpha: p.req.alpha }),
-              ...(textVec === undefined ? {} : { text: textVec }),
-              ...(p.req.policy === undefined ? {} : { policy: p.req.policy }),
-              newlines,
-            });
-            picked = plan.picked;
-            selUnits.push(plan.units);
-            policies.push(plan.plan.policy);
-          } finally {
-            textVec?.dispose();
-          }
-        }
-        const after = p.inputIds.length - p.spanStart - p.layout.tokens;
-        const compacted = backbone.compact(p.layout, picked, {
-          prompt: [{ text: p.spanStart }, { image: 0 }, { text: after }],
-          newlines: p.req.budget === undefined ? 'select' : newlines,
-        });
-        if (compacted.positions.scheme !== 'sequential') {
-          throw new ResPruneError('E_INTERNAL', `generate: the ${backbone.id} adapter numbers positions "${compacted.positions.scheme}"; this pipeline runs 1-D RoPE.`);
-        }
-        kepts.push(Int32Array.from(compacted.visual));
-        rowPositions.push(compacted.positions.ids);
-        selectionMs.push(now() - ts);
-      }
-      // Compacted input embeddings per row, left-padded to a common length.
-      const lens = rowPositions.map((ids) => ids.length);
+      const embeddings = await Promise.all(prepared.map((p, r) => (p.req.returnEmbeddings === true ? llmInputs(compacted[r]!) : Promise.resolve(undefined))));
+      // Left-pad every row to a common length.
+      const lens = compacted.map((c) => c.keptRows.length);
       const Lmax = Math.max(...lens);
-      const d = config.text.hiddenSize;
-      const rowEmbeds: tf.Tensor2D[] = prepared.map((p, i) =>
-        tf.tidy(() => {
-          const before = p.inputIds.slice(0, p.spanStart);
-          const after = p.inputIds.slice(p.spanStart + p.layout.tokens);
-          const parts: tf.Tensor2D[] = [];
-          if (Lmax > lens[i]!) parts.push(tf.zeros([Lmax - lens[i]!, d]));
-          if (before.length > 0) parts.push(tf.gather(embedTable, tf.tensor1d(before, 'int32')));
-          if (kepts[i]!.length > 0) parts.push(tf.gather(visual[i]!, tf.tensor1d(kepts[i]!, 'int32')));
-          if (after.length > 0) parts.push(tf.gather(embedTable, tf.tensor1d(after, 'int32')));
-          return tf.concat(parts, 0);
-        }),
-      );
-      owned.push(...rowEmbeds);
-      const inputs = tf.stack(rowEmbeds) as tf.Tensor3D;
+      const inputs = tf.tidy(() =>
+        tf.stack(compacted.map((c, r) => (Lmax > lens[r]! ? tf.concat([tf.zeros([Lmax - lens[r]!, d]), c.embeds], 0) : c.embeds))),
+      ) as tf.Tensor3D;
       owned.push(inputs);
       const valid = lens.map((l) => {
         const v = new Uint8Array(Lmax);
         v.fill(1, Lmax - l);
         return v;
       });
-      const positions = lens.map((l, r) => {
-        const p = new Int32Array(Lmax);
-        const ids = rowPositions[r]!;
-        for (let t = Lmax - l; t < Lmax; t++) p[t] = ids[t - (Lmax - l)]!;
-        return p;
-      });
-      const useCache = requests.map((r) => r.useKvCache ?? true);
-      if (useCache.some((u) => u !== useCache[0])) {
-        throw new ResPruneError('E_INVALID_OPTION', 'generateBatch: useKvCache must be the same for every request of a batch.');
-      }
+      /** Position rows `[axes · T]` for a sequence of T slots: padding, the prompt's ids, then generated tokens. */
+      const positionRows = (T: number): Int32Array[] =>
+        compacted.map((c, r) => {
+          const pad = Lmax - lens[r]!;
+          const out = new Int32Array(axes * T);
+          for (let a = 0; a < axes; a++) {
+            out.set(c.positions.subarray(a * lens[r]!, (a + 1) * lens[r]!), a * T + pad);
+            for (let t = Lmax; t < T; t++) out[a * T + t] = c.nextPosition + (t - Lmax);
+          }
+          return out;
+        });
+      const useCache = prepared[0]!.req.useKvCache ?? true;
       // Prefill.
       const tp = now();
-      const pre = llamaForward(config.text, w, inputs, valid, positions, undefined);
-      cache = pre.cache;
+      const pre = decoderForward(inputs, valid, positionRows(Lmax), undefined);
+      cache = { ...pre.cache, nextPosition: compacted.map((c) => c.nextPosition) };
       const prefillLogits: (Float32Array | undefined)[] = [];
       const lastLogits: Float32Array[] = [];
       for (let r = 0; r < B; r++) {
@@ -532,12 +607,12 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
         const data = (await rows.data()) as Float32Array;
         rows.dispose();
         prefillLogits.push(want ? data : undefined);
-        lastLogits.push(want ? data.slice((lens[r]! - 1) * config.text.vocabSize) : data);
+        lastLogits.push(want ? data.slice((lens[r]! - 1) * text.vocabSize) : data);
       }
       pre.hidden.dispose();
       const prefillMs = now() - tp;
       const prefillKvBytes = kvCacheBytes(cache) / B;
-      if (!useCache[0]) {
+      if (!useCache) {
         disposeKvCache(cache);
         cache = undefined;
       }
@@ -546,12 +621,12 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
       const stepLogits: Float32Array[][] = prepared.map(() => []);
       const done = prepared.map((p) => (p.req.maxNewTokens ?? 32) === 0);
       const stopReason: ('stop-token' | 'max-new-tokens')[] = prepared.map(() => 'max-new-tokens');
-      const rands = prepared.map((p) => prng(p.req.sampling?.seed ?? 0));
+      const rands = prepared.map((p) => mulberry32(p.req.sampling?.seed ?? 0));
       const stops = prepared.map((p) => new Set(p.req.stopTokenIds ?? [...stopIds]));
       let logits = lastLogits;
       const td = now();
       let steps = 0;
-      const allEmbeds = useCache[0] ? undefined : [inputs];
+      const allEmbeds: tf.Tensor3D[] = [inputs];
       for (;;) {
         const next: number[] = [];
         for (let r = 0; r < B; r++) {
@@ -561,7 +636,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
             continue;
           }
           const l = logits[r]!;
-          const id = p.req.sampling === undefined ? argmax(l) : sample(l, p.req.sampling, rands[r]!);
+          const id = p.req.sampling === undefined ? argmax(l) : sampleToken(l, p.req.sampling, rands[r]!);
           generated[r]!.push(id);
           if (p.req.returnStepLogits === true) stepLogits[r]!.push(l);
           if (stops[r]!.has(id)) {
@@ -571,31 +646,27 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
           next.push(id);
         }
         if (done.every(Boolean)) break;
+        for (const p of prepared) throwIfAborted(p.req.signal, 'generate');
         const step = tf.tidy(() => tf.reshape(tf.gather(embedTable, tf.tensor1d(next, 'int32')), [B, 1, d]) as tf.Tensor3D);
+        owned.push(step);
         let hidden: tf.Tensor3D;
         if (cache !== undefined) {
-          const out = llamaForward(config.text, w, step, next.map(() => Uint8Array.of(1)), cache.nextPosition.map((p) => Int32Array.of(p)), cache);
-          step.dispose();
+          const pos = cache.nextPosition.map((q) => new Int32Array(axes).fill(q));
+          const out = decoderForward(step, next.map(() => Uint8Array.of(1)), pos, cache);
           disposeKvCache(cache);
-          cache = out.cache;
+          cache = { ...out.cache, nextPosition: cache.nextPosition.map((q) => q + 1) };
           hidden = out.hidden;
         } else {
           // Recompute the whole sequence: the prefill inputs plus every generated token so far.
-          allEmbeds!.push(step);
-          owned.push(step);
-          const seq = tf.concat(allEmbeds!, 1) as tf.Tensor3D;
+          allEmbeds.push(step);
+          const seq = tf.concat(allEmbeds, 1) as tf.Tensor3D;
           const T = seq.shape[1];
           const v = lens.map((l) => {
             const a = new Uint8Array(T);
             a.fill(1, Lmax - l);
             return a;
           });
-          const pos = lens.map((l) => {
-            const a = new Int32Array(T);
-            for (let t = Lmax - l; t < T; t++) a[t] = t - (Lmax - l);
-            return a;
-          });
-          const out = llamaForward(config.text, w, seq, v, pos, undefined);
+          const out = decoderForward(seq, v, positionRows(T), undefined);
           seq.dispose();
           disposeKvCache(out.cache);
           hidden = out.hidden;
@@ -604,60 +675,42 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
         hidden.dispose();
         const flat = (await lg.data()) as Float32Array;
         lg.dispose();
-        const V = config.text.vocabSize;
+        const V = text.vocabSize;
         logits = prepared.map((_, r) => flat.slice(r * V, (r + 1) * V));
         steps++;
       }
       const decodeMs = now() - td;
       const totalMs = now() - tStart;
       return prepared.map((p, r): GenerateResult => {
+        const c = compacted[r]!;
         const n = generated[r]!.length;
-        const crops = p.pre.crops;
-        const seqBefore = p.inputIds.length;
-        const rows = p.req.returnPrefillLogits === true ? lens[r]! : 1;
-        const units = selUnits[r]!;
-        const flops = prefillFlops(config, {
-          crops,
-          selectionCandidates: units.reduce((a, u) => a + u.candidates, 0),
-          selectionKept: units.reduce((a, u) => a + u.kept, 0),
-          ...(units.length > 1 ? { selectionUnits: units.map((u) => ({ candidates: u.candidates, kept: u.kept })) } : {}),
-          sequenceLength: lens[r]!,
-          logitRows: rows,
-        });
-        const flopsUnpruned = prefillFlops(config, { crops, selectionCandidates: 0, selectionKept: 0, sequenceLength: seqBefore, logitRows: rows === 1 ? 1 : seqBefore });
-        const result: GenerateResult = {
+        const e = embeddings[r];
+        return {
           inputIds: p.inputIds,
-          imageSpan: { start: p.spanStart, length: p.layout.tokens },
-          kept: kepts[r]!,
+          imageSpan: p.spans[0]!,
+          imageSpans: p.spans,
+          kept: c.kept,
           generatedIds: generated[r]!,
           text: tokenizer.decode(generated[r]!),
           stopReason: stopReason[r]!,
-          report: {
-            visualTokensBefore: p.layout.tokens,
-            visualTokensAfter: kepts[r]!.length,
-            sequenceLengthBefore: seqBefore,
-            sequenceLengthAfter: lens[r]!,
-            flops,
-            flopsUnpruned,
-            kvCacheBytes: B === 1 ? prefillKvBytes : kvBytesFor(config, lens[r]!),
-            kvCacheBytesUnpruned: kvBytesFor(config, seqBefore),
-            timings: {
+          report: report(
+            p,
+            c,
+            {
               preprocessMs: p.preprocessMs,
-              visionMs,
-              selectionMs: selectionMs[r]!,
+              visionMs: visionMs[r]!,
+              selectionMs: c.selectionMs,
               prefillMs: prefillMs / B,
               decodeMsPerToken: n > 1 && steps > 0 ? decodeMs / steps : 0,
               totalMs: totalMs / B,
             },
-            method: p.req.budget === undefined ? 'none' : (p.req.method ?? 'resprune'),
-            budget: p.req.budget ?? null,
-            policy: policies[r]!,
-            units,
-          },
+            p.req.returnPrefillLogits === true ? lens[r]! : 1,
+            B === 1 ? prefillKvBytes : kvBytesFor(text, lens[r]!),
+          ),
           ...(prefillLogits[r] === undefined ? {} : { prefillLogits: prefillLogits[r] }),
           ...(p.req.returnStepLogits === true ? { stepLogits: stepLogits[r]! } : {}),
+          ...(e === undefined ? {} : { embeddings: e }),
         };
-        return result;
       });
     } finally {
       disposeKvCache(cache);
@@ -665,21 +718,69 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
     }
   }
 
+  async function embedNow(request: GenerateRequest): Promise<EmbedResult> {
+    const tStart = now();
+    const [p] = await prepareAll([request]);
+    const { compacted, visionMs } = await encodeAll([p!]);
+    const c = compacted[0]!;
+    try {
+      const embeddings = await llmInputs(c);
+      const timings: GenerationTimings = {
+        preprocessMs: p!.preprocessMs,
+        visionMs: visionMs[0]!,
+        selectionMs: c.selectionMs,
+        prefillMs: 0,
+        decodeMsPerToken: 0,
+        totalMs: now() - tStart,
+      };
+      return {
+        inputIds: p!.inputIds,
+        imageSpans: p!.spans,
+        imageSpan: p!.spans[0]!,
+        kept: c.kept,
+        keptRows: c.keptRows,
+        embeddings,
+        report: report(p!, c, timings, 1, kvBytesFor(text, c.keptRows.length)),
+      };
+    } finally {
+      c.embeds.dispose();
+    }
+  }
+
+  // One request at a time per pipeline: concurrent calls queue in call order.
+  let queue: Promise<unknown> = Promise.resolve();
+  let pending = 0;
+  const freeWeights = (): void => {
+    for (const t of weights.tensors.values()) if (!t.isDisposed) t.dispose();
+  };
+  function exclusive<T>(run: () => Promise<T>): Promise<T> {
+    pending++;
+    const result = queue.then(run, run).finally(() => {
+      pending--;
+      if (disposed && pending === 0) freeWeights();
+    });
+    queue = result.catch(() => undefined);
+    return result;
+  }
+
   return {
+    family,
     config,
-    imageProcessor,
     tokenizer,
     tensorLayout: weights.layout,
-    backbone,
+    backbone: adapter,
     weightBytes: weights.bytes,
     chatTemplate,
     selectionEngine,
-    generate: async (request) => (await generateBatch([request]))[0]!,
-    generateBatch,
+    generate: async (request) => (await exclusive(() => generateBatchNow([request])))[0]!,
+    generateBatch: (requests) => exclusive(() => generateBatchNow(requests)),
+    embed: (request) => exclusive(() => embedNow(request)),
+    textVectors,
     dispose() {
       if (disposed) return;
       disposed = true;
-      for (const t of weights.tensors.values()) t.dispose();
+      // Requests already queued finish first; the last one frees the weights.
+      if (pending === 0) freeWeights();
     },
   };
 }

@@ -145,25 +145,31 @@ export function loadCheckpointTokenizer(dir: string): CheckpointTokenizer {
 }
 
 /**
- * Renders a one-image user turn through a chat template (Jinja, via `@huggingface/jinja`). The message is
- * `{ role: 'user', content: [{ type: 'image' }, { type: 'text', text }] }`, with `add_generation_prompt: true`,
+ * Renders a user turn with images through a chat template (Jinja, via `@huggingface/jinja`). The message is
+ * `{ role: 'user', content: [{ type: 'image' } × images, { type: 'text', text }] }`, with `add_generation_prompt: true`,
  * as `processor.apply_chat_template` does in transformers.
  *
  * @param template - Jinja source
  * @param prompt - the user's text
  * @param tokens - `bos_token` / `eos_token` strings to expose to the template
- * @returns the rendered prompt, containing the image placeholder
+ * @param images - image parts before the text (default 1)
+ * @returns the rendered prompt, containing one image placeholder per image
  * @throws {@link @resprune/errors!ResPruneError} `E_TOKENIZER` when the template fails to parse or render
  * @example
  * ```ts
  * renderChatPrompt(tpl, 'What is shown?', {}); // 'USER: <image>\nWhat is shown? ASSISTANT:'
  * ```
  */
-export function renderChatPrompt(template: string, prompt: string, tokens: { bosToken?: string | undefined; eosToken?: string | undefined }): string {
+export function renderChatPrompt(
+  template: string,
+  prompt: string,
+  tokens: { bosToken?: string | undefined; eosToken?: string | undefined },
+  images = 1,
+): string {
   try {
     const t = new Template(template);
     return t.render({
-      messages: [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: prompt }] }],
+      messages: [{ role: 'user', content: [...Array.from({ length: images }, () => ({ type: 'image' })), { type: 'text', text: prompt }] }],
       add_generation_prompt: true,
       bos_token: tokens.bosToken ?? '',
       eos_token: tokens.eosToken ?? '',

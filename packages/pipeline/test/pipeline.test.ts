@@ -77,7 +77,7 @@ describe('LLaVA-1.5 pipeline', () => {
       expect(out.report.sequenceLengthAfter).toBe(Lp);
       expect(out.kept.length).toBe(k);
       if (k === 64) expect(out.prefillLogits!.length).toBe(Lp * 32064);
-      expect(out.report.kvCacheBytes).toBe(kvBytesFor(llava.config, Lp));
+      expect(out.report.kvCacheBytes).toBe(kvBytesFor(llava.config.text, Lp));
       expect(out.report.kvCacheBytes / full.report.kvCacheBytes).toBeCloseTo(Lp / L, 12);
       expect(out.report.flops.llmMlp / full.report.flops.llmMlp).toBeCloseTo(Lp / L, 12);
       expect(out.report.flops.llmAttention).toBeLessThan(full.report.flops.llmAttention * (Lp / L));
