@@ -245,24 +245,30 @@ export function decoderForward(
     const newLayers: { k: tf.Tensor4D; v: tf.Tensor4D }[] = [];
     for (let i = 0; i < cfg.numLayers; i++) {
       const l = `layers.${i}.`;
-      const x = rmsNorm(h, w(`${l}input_layernorm.weight`), cfg.rmsNormEps);
-      const q = rope(heads4(proj(x, l, 'q_proj'), heads), qCos, qSin);
-      let k = rope(heads4(proj(x, l, 'k_proj'), kvHeads), kCos, kSin);
-      let v = heads4(proj(x, l, 'v_proj'), kvHeads);
-      if (cache !== undefined) {
-        k = tf.concat([cache.layers[i]!.k, k], 2);
-        v = tf.concat([cache.layers[i]!.v, v], 2);
-      }
-      newLayers.push({ k, v });
-      // Grouped-query attention without copying K/V: the `rep` query heads of one group share a KV head.
-      const qg = tf.reshape(tf.mul(q, 1 / Math.sqrt(hd)), [b, kvHeads, rep * len, hd]) as tf.Tensor4D;
-      const scores = tf.reshape(batchMatMul(qg, k, true), [b, heads, len, total]);
-      const probs = tf.reshape(maskedSoftmax(scores, biasT), [b, kvHeads, rep * len, total]) as tf.Tensor4D;
-      const ctx = tf.reshape(tf.transpose(tf.reshape(batchMatMul(probs, v, false), [b, heads, len, hd]), [0, 2, 1, 3]), [b, len, heads * hd]);
-      h = tf.add(h, linear(ctx, w(`${l}self_attn.o_proj.weight`)));
-      const y = rmsNorm(h, w(`${l}post_attention_layernorm.weight`), cfg.rmsNormEps);
-      const gate = activation(linear(y, w(`${l}mlp.gate_proj.weight`)), cfg.hiddenAct);
-      h = tf.add(h, linear(tf.mul(gate, linear(y, w(`${l}mlp.up_proj.weight`))), w(`${l}mlp.down_proj.weight`)));
+      // One tidy per layer: only the residual stream and the new keys/values outlive it.
+      const prev = h;
+      const layer = tf.tidy(() => {
+        const x = rmsNorm(prev, w(`${l}input_layernorm.weight`), cfg.rmsNormEps);
+        const q = rope(heads4(proj(x, l, 'q_proj'), heads), qCos, qSin);
+        let k = rope(heads4(proj(x, l, 'k_proj'), kvHeads), kCos, kSin);
+        let v = heads4(proj(x, l, 'v_proj'), kvHeads);
+        if (cache !== undefined) {
+          k = tf.concat([cache.layers[i]!.k, k], 2);
+          v = tf.concat([cache.layers[i]!.v, v], 2);
+        }
+        // Grouped-query attention without copying K/V: the `rep` query heads of one group share a KV head.
+        const qg = tf.reshape(tf.mul(q, 1 / Math.sqrt(hd)), [b, kvHeads, rep * len, hd]) as tf.Tensor4D;
+        const scores = tf.reshape(batchMatMul(qg, k, true), [b, heads, len, total]);
+        const probs = tf.reshape(maskedSoftmax(scores, biasT), [b, kvHeads, rep * len, total]) as tf.Tensor4D;
+        const ctx = tf.reshape(tf.transpose(tf.reshape(batchMatMul(probs, v, false), [b, heads, len, hd]), [0, 2, 1, 3]), [b, len, heads * hd]);
+        const h1 = tf.add(prev, linear(ctx, w(`${l}self_attn.o_proj.weight`)));
+        const y = rmsNorm(h1, w(`${l}post_attention_layernorm.weight`), cfg.rmsNormEps);
+        const gate = activation(linear(y, w(`${l}mlp.gate_proj.weight`)), cfg.hiddenAct);
+        return { h: tf.add(h1, linear(tf.mul(gate, linear(y, w(`${l}mlp.up_proj.weight`))), w(`${l}mlp.down_proj.weight`))), k, v };
+      });
+      if (prev !== inputs) prev.dispose();
+      newLayers.push({ k: layer.k, v: layer.v });
+      h = layer.h;
     }
     const hidden = rmsNorm(h, w('norm.weight'), cfg.rmsNormEps) as tf.Tensor3D;
     return { hidden, layers: newLayers };
