@@ -286,20 +286,6 @@ export function decoderForward(
   return { hidden: out.hidden, cache: { layers: out.layers, length: total, valid: keyValid, nextPosition } };
 }
 
-/**
- * {@link decoderForward} with weights named as in the published llava-hf layout (`language_model.model.…`).
- * @internal
- */
-export function llamaForward(
-  cfg: LlamaTextConfig,
-  w: WeightAccessor,
-  inputs: tf.Tensor3D,
-  valid: readonly Uint8Array[],
-  positions: readonly Int32Array[],
-  cache: KvCache | undefined,
-): LlamaStepOutput {
-  return decoderForward(cfg, scopeWeights(w, LLAMA_PREFIX), inputs, valid, positions, cache);
-}
 
 /**
  * Logits `[rows, vocab]` for hidden states `[rows, hidden]` with an output weight held `[hidden, vocab]`
@@ -310,11 +296,3 @@ export function projectLogits(weight: tf.Tensor, hidden: tf.Tensor2D, transposed
   return tf.matMul(hidden, weight as tf.Tensor2D, false, !transposed);
 }
 
-/**
- * Logits `[rows, vocab]` for selected hidden states `[rows, hidden]` (caller owns the result). `transposed`: the
- * `lm_head` weight is held as `[hidden, vocab]`; false when it is tied to the `[vocab, hidden]` embedding table.
- * @internal
- */
-export function lmHead(w: (name: string) => tf.Tensor, hidden: tf.Tensor2D, transposed: boolean): tf.Tensor2D {
-  return tf.matMul(hidden, w(LM_HEAD) as tf.Tensor2D, false, !transposed);
-}
