@@ -35,7 +35,7 @@ describe.runIf(inject('tfBackend') === 'cpu')('WebAssembly kernel ABI', () => {
 
   it('a renumbered slot would be caught', () => {
     const kernel = constants('S_');
-    const tampered = { ...kernel, GUARD: kernel['GUARD']! + 1 };
+    const tampered: Record<string, number> = { ...kernel, GUARD: kernel['GUARD']! + 1 };
     expect(Object.entries(Slot).filter(([name, slot]) => tampered[name] !== slot).map(([name]) => name)).toEqual(['GUARD']);
   });
 });
