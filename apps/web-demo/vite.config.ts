@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
-import { nodeOnly, sharedPhotos } from './build/shared-images.js';
+import { sharedPhotos } from './build/shared-images.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /**
@@ -26,10 +26,8 @@ const ISOLATION_HEADERS = {
 export default defineConfig({
   // Relative URLs: dist/ can be served from any sub-path (GitHub Pages, a file server, a CDN folder).
   base: './',
-  plugins: [nodeOnly(), sharedPhotos(photosDir)],
-  // Workers are bundled by their own pipeline: they need the Node-only guard too (the features worker
-  // imports @resprune/image-features).
-  worker: { format: 'es', plugins: () => [nodeOnly()] },
+  plugins: [sharedPhotos(photosDir)],
+  worker: { format: 'es' },
   build: {
     target: 'es2022',
     // The MobileNetV2 weights (3.5 MB of base64 inside the nsfwjs bundle) form one lazy chunk.

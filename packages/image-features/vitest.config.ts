@@ -1,5 +1,5 @@
-import { defineConfig } from 'vitest/config';
-import { backendProjects } from '@resprune/test-backends/projects';
+import { defineProject } from 'vitest/config';
 import pkg from './package.json' with { type: 'json' };
 
-export default defineConfig({ test: { projects: backendProjects(pkg.name), testTimeout: 120_000, hookTimeout: 120_000 } });
+// A plain project, not one per tfjs backend: this package has no TensorFlow.js code.
+export default defineProject({ test: { name: pkg.name, include: ['test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { averagePoolTokens, type FeatureExtractor } from '@resprune/image-features';
+import { averagePoolTokens, type FeatureExtractor } from '@resprune/mobilenet-features';
 import { energyCurve } from '@resprune/linalg';
 import { computeRelevance, selectWith, type MethodOptions, type SelectOptions } from '@resprune/selector';
 import type { PhotoTokens } from './features.js';

@@ -1,6 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { decodeImage, type FeatureExtractor, type RgbImage } from '@resprune/image-features';
+import { decodeImage, type RgbImage } from '@resprune/image-features';
+import type { FeatureExtractor } from '@resprune/mobilenet-features';
 import { readNpyFile, toFloat32, writeNpyFile } from '@resprune/npy';
 
 /** One photo's visual tokens. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClassifierHead } from '@resprune/image-features';
+import type { ClassifierHead } from '@resprune/mobilenet-features';
 
 /**
  * A token matrix prepared for repeated subspace measurements: the tokens as a tensor and its

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ClassifierHead, FeatureExtractor } from '@resprune/image-features';
+import type { ClassifierHead, FeatureExtractor } from '@resprune/mobilenet-features';
 import { energyCurve, registerKernels } from '@resprune/linalg';
 import { runPhoto } from '../src/experiment.js';
 import type { PhotoTokens } from '../src/features.js';

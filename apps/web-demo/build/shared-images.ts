@@ -91,28 +91,3 @@ export function sharedPhotos(dir: string): Plugin {
     },
   };
 }
-
-/**
- * Node-only modules that `@resprune/image-features` imports lazily for `decodeImage` (sharp,
- * node:fs/promises) must never reach the browser bundle: the page decodes images itself and hands
- * the extractor raw RGB pixels. This resolves them to a module that throws if anything calls it.
- */
-export function nodeOnly(ids: readonly string[] = ['sharp', 'node:fs/promises']): Plugin {
-  const prefix = '\0resprune-node-only:';
-  return {
-    name: 'resprune-node-only',
-    enforce: 'pre',
-    resolveId(source) {
-      return ids.includes(source) ? prefix + source : null;
-    },
-    load(id) {
-      if (!id.startsWith(prefix)) return null;
-      const name = JSON.stringify(id.slice(prefix.length));
-      return [
-        `const fail = () => { throw new Error(${name} + " is Node-only; the web demo decodes images with createImageBitmap"); };`,
-        'export default fail;',
-        'export const stat = fail;',
-      ].join('\n');
-    },
-  };
-}

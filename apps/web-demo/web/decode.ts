@@ -1,8 +1,9 @@
 /**
- * Decoding photos in the browser, as `@resprune/image-features` decodes them in Node with sharp:
- * EXIF orientation applied, transparency flattened onto white, 8-bit RGB.
+ * Decoding photos in the browser with `@resprune/image-features` (its `browser` build: EXIF
+ * orientation applied, transparency flattened onto white, 8-bit RGB, as sharp gives in Node).
  */
-import { ResPruneError } from '@resprune/errors';
+import { isResPruneError, ResPruneError } from '@resprune/errors';
+import { decodeImage } from '@resprune/image-features';
 
 /** A decoded photo: RGB bytes for the network and an object URL to show it. */
 export interface DecodedPhoto {
@@ -28,37 +29,18 @@ export const MAX_SIDE = 4096;
  */
 export async function decodePhoto(name: string, blob: Blob): Promise<DecodedPhoto> {
   if (blob.size === 0) throw new ResPruneError('E_IMAGE_DECODE', `${name}: the file is empty`);
-  let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+    const { width, height, data } = await decodeImage(blob, { maxSide: MAX_SIDE });
+    return { name, width, height, rgb: data, url: URL.createObjectURL(blob) };
   } catch (cause) {
-    throw new ResPruneError(
-      'E_IMAGE_DECODE',
-      `${name} is not an image this browser can decode${blob.type === '' ? '' : ` (type ${blob.type})`}. Choose a JPEG, PNG or WebP photo, or a .npy file of visual tokens.`,
-      { cause },
-    );
-  }
-  try {
-    if (bitmap.width === 0 || bitmap.height === 0) throw new ResPruneError('E_IMAGE_SIZE', `${name}: the image is empty (${bitmap.width}×${bitmap.height})`);
-    const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
-    const width = Math.max(1, Math.round(bitmap.width * scale));
-    const height = Math.max(1, Math.round(bitmap.height * scale));
-    const canvas = new OffscreenCanvas(width, height);
-    const ctx = canvas.getContext('2d', { willReadFrequently: true });
-    if (ctx === null) throw new ResPruneError('E_IMAGE_DECODE', `${name}: this browser has no 2D canvas to read pixels with`);
-    ctx.fillStyle = '#ffffff';
-    ctx.fillRect(0, 0, width, height);
-    ctx.drawImage(bitmap, 0, 0, width, height);
-    const rgba = ctx.getImageData(0, 0, width, height).data;
-    const rgb = new Uint8Array(width * height * 3);
-    for (let p = 0, q = 0; p < rgba.length; p += 4, q += 3) {
-      rgb[q] = rgba[p]!;
-      rgb[q + 1] = rgba[p + 1]!;
-      rgb[q + 2] = rgba[p + 2]!;
+    if (isResPruneError(cause) && cause.code === 'E_IMAGE_DECODE') {
+      throw new ResPruneError(
+        'E_IMAGE_DECODE',
+        `${name} is not an image this browser can decode${blob.type === '' ? '' : ` (type ${blob.type})`}. Choose a JPEG, PNG or WebP photo, or a .npy file of visual tokens.`,
+        { cause },
+      );
     }
-    return { name, width, height, rgb, url: URL.createObjectURL(blob) };
-  } finally {
-    bitmap.close();
+    throw cause;
   }
 }
 

@@ -4,7 +4,7 @@
  * pixels into a 24×24 grid of 1280-dimensional visual tokens.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { loadMobileNetV2, type FeatureExtractor } from '@resprune/image-features';
+import { loadMobileNetV2, type FeatureExtractor } from '@resprune/mobilenet-features';
 // The tfjs wasm binaries ship inside the build (no CDN): Vite emits them and gives their URLs.
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -88,7 +88,7 @@ async function init(backendRequest: FeatureBackend): Promise<FeatureExtractor> {
   const { backend, skipped } = await chooseBackend(backendRequest);
   post({ type: 'progress', fraction: 0.1, message: `TensorFlow.js on ${backend}` });
   const extractor = await loadMobileNetV2({
-    onProgress: (fraction, message) => post({ type: 'progress', fraction: 0.1 + 0.8 * fraction, message }),
+    onProgress: (p) => post({ type: 'progress', fraction: 0.1 + 0.8 * (p.totalBytes === 0 ? 0 : p.loadedBytes / p.totalBytes), message: p.message }),
   });
   // Warm up at the real size so the first photo does not pay for shader compilation / allocation.
   post({ type: 'progress', fraction: 0.92, message: 'warming up the network' });

@@ -15,6 +15,7 @@
  * @packageDocumentation
  */
 export { selectBestResolution, truncAfterRound7, unpaddedGrid } from './anyres.js';
+export { LLAVA_1_5_7B, LLAVA_PRESETS, LLAVA_V1_6_MISTRAL_7B, LLAVA_V1_6_VICUNA_7B } from './presets.js';
 export {
   createLlava15Adapter,
   createLlavaNextAdapter,

@@ -13,6 +13,7 @@
  * ```
  * @packageDocumentation
  */
+export { QWEN2_5_VL_3B, QWEN2_5_VL_7B, QWEN_VL_PRESETS } from './presets.js';
 export { DEFAULT_RESIZE_LIMITS, roundHalfEven, smartResize, type ResizeLimits } from './smart-resize.js';
 export {
   createQwenVlAdapter,

@@ -11,9 +11,12 @@
  * @module register
  */
 import { backbones } from '@resprune/backbones';
-import { qwen25vl, qwen2vl } from './index.js';
+import { QWEN_VL_PRESETS, qwen25vl, qwen2vl } from './index.js';
 
 // A second copy of this package finds the specs already registered and leaves them.
 for (const spec of [qwen25vl, qwen2vl]) {
   if (!backbones.has(spec.id)) backbones.register(spec);
+}
+for (const preset of QWEN_VL_PRESETS) {
+  if (!backbones.presetNames().includes(preset.name)) backbones.registerPreset(preset);
 }

@@ -4,7 +4,7 @@ import { BackboneRegistry, compact, planBudget, positionsToJson, promptFromInput
 import { describeBackboneConformance } from '@resprune/backbones/testing';
 import { parseQwenVlConfig, qwen25vl, roundHalfEven, smartResize } from '../src/index.js';
 import { qwen25Config, qwen25Preprocessor } from './fixtures.js';
-import { hfQwenTokens, hfRopeIndex, hfSmartResize, randomSizes } from './reference.js';
+import { HF_RESIZE, hfRopeIndex, placeholders } from './reference.js';
 
 const registry = new BackboneRegistry().register(qwen25vl);
 /** With the published preprocessor_config.json (max 12 845 056 pixels). */
@@ -85,24 +85,22 @@ describe('Qwen2.5-VL smart resize and token counts', () => {
     expect(huge.images[0]!.details).toEqual({ resized: { height: 3080, width: 4116 }, gridThw: [1, 220, 294] });
   });
 
-  it('matches the processor count on named sizes', () => {
-    const named: Array<[number, number]> = [
-      [28, 28], [56, 56], [336, 336], [448, 448], [1024, 1024], [2048, 2048], [4096, 4096],
-      [1100, 808], [808, 1100], [1920, 1080], [1080, 1920], [4000, 20], [20, 4000], [1600, 400],
-      [1, 1], [2, 3], [13, 27], [14, 42], [42, 42], [70, 70], [98, 98], [8000, 6000], [20000, 15000],
-    ];
-    for (const [w, h] of named) {
-      expect(adapter.imageTokenCount({ width: w, height: h }), `${w}x${h}`).toBe(hfQwenTokens(w, h, 3136, HUB_MAX));
-      expect(bare.imageTokenCount({ width: w, height: h }), `${w}x${h} default bounds`).toBe(hfQwenTokens(w, h));
+  it(`matches Python's smart_resize (transformers' formula) on ${HF_RESIZE.cases.length} sizes, both bounds`, () => {
+    let refused = 0;
+    for (const c of HF_RESIZE.cases) {
+      const name = `${c.width}x${c.height}`;
+      if (c.hub === null || c.default === null) {
+        refused++;
+        expect(code(() => adapter.layout({ width: c.width, height: c.height })), name).toContain('E_IMAGE_SIZE');
+        continue;
+      }
+      expect(smartResize(c.height, c.width, { factor: 28, minPixels: 3136, maxPixels: HUB_MAX }), name).toEqual({ height: c.hub[0], width: c.hub[1] });
+      expect(smartResize(c.height, c.width), `${name} default bounds`).toEqual({ height: c.default[0], width: c.default[1] });
+      expect(adapter.imageTokenCount({ width: c.width, height: c.height }), name).toBe(placeholders(c.hub));
+      expect(bare.imageTokenCount({ width: c.width, height: c.height }), `${name} default bounds`).toBe(placeholders(c.default));
     }
-  });
-
-  it('matches the processor count on 3000 sizes from 1 to 20000 px', () => {
-    for (const size of randomSizes(3000, 20000)) {
-      expect(adapter.imageTokenCount(size), `${size.width}x${size.height}`).toBe(hfQwenTokens(size.width, size.height, 3136, HUB_MAX));
-      const [h, w] = hfSmartResize(size.height, size.width);
-      expect(smartResize(size.height, size.width)).toEqual({ height: h, width: w });
-    }
+    expect(HF_RESIZE.hubMax).toBe(HUB_MAX);
+    expect(refused).toBe(2); // 4001x20 and 1x201
   });
 
   it('refuses aspect ratios above 200 with E_IMAGE_SIZE', () => {

@@ -1,36 +1,28 @@
-// Independent re-implementations of transformers' Qwen2-VL / Qwen2.5-VL formulas, used only to check
-// the adapters: smart_resize and get_rope_index (images only), written apart from src/.
+// Independent references for the Qwen2-VL / Qwen2.5-VL adapters: smart_resize results computed in
+// Python (fixtures/smart_resize_hf.py) and get_rope_index (images only), written apart from src/.
+import { readFileSync } from 'node:fs';
 
-/** Python round(): Math.round rounds .5 up; move odd results of exact halves down to even. */
-function pyRound(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+/** One case of smart-resize-hf.json: [height, width] after smart_resize, or null where the processor refuses. */
+export interface HfResizeCase {
+  readonly width: number;
+  readonly height: number;
+  /** With the published preprocessor_config.json (max_pixels 12 845 056). */
+  readonly hub: [number, number] | null;
+  /** With transformers' default bounds (max_pixels 28·28·1280). */
+  readonly default: [number, number] | null;
 }
 
-/** transformers smart_resize(height, width, factor, min_pixels, max_pixels) → [h, w]. */
-export function hfSmartResize(height: number, width: number, factor = 28, minPixels = 56 * 56, maxPixels = 28 * 28 * 1280): [number, number] {
-  if (Math.max(height, width) / Math.min(height, width) > 200) throw new Error('aspect ratio > 200');
-  let hBar = pyRound(height / factor) * factor;
-  let wBar = pyRound(width / factor) * factor;
-  if (hBar * wBar > maxPixels) {
-    const beta = Math.sqrt((height * width) / maxPixels);
-    hBar = Math.max(factor, Math.floor(height / beta / factor) * factor);
-    wBar = Math.max(factor, Math.floor(width / beta / factor) * factor);
-  } else if (hBar * wBar < minPixels) {
-    const beta = Math.sqrt(minPixels / (height * width));
-    hBar = Math.ceil((height * beta) / factor) * factor;
-    wBar = Math.ceil((width * beta) / factor) * factor;
-  }
-  return [hBar, wBar];
-}
+/**
+ * smart_resize results computed by Python from transformers' formula (test/fixtures/smart_resize_hf.py,
+ * its own round(), floor, ceil and sqrt), not by a re-implementation of src/smart-resize.ts.
+ */
+export const HF_RESIZE: { readonly hubMax: number; readonly cases: readonly HfResizeCase[] } = JSON.parse(
+  readFileSync(new URL('./fixtures/smart-resize-hf.json', import.meta.url), 'utf8'),
+) as { hubMax: number; cases: HfResizeCase[] };
 
-/** Image placeholder count: image_grid_thw.prod() // merge². */
-export function hfQwenTokens(width: number, height: number, minPixels?: number, maxPixels?: number): number {
-  const [h, w] = hfSmartResize(height, width, 28, minPixels, maxPixels);
-  const gridT = 1;
-  const gridH = h / 14;
-  const gridW = w / 14;
-  return (gridT * gridH * gridW) / 4;
+/** Image placeholder count from a resized [h, w]: grid (h/14)·(w/14), merged 2×2. */
+export function placeholders([h, w]: readonly [number, number]): number {
+  return ((h / 14) * (w / 14)) / 4;
 }
 
 /**
@@ -68,20 +60,4 @@ export function hfRopeIndex(
     chunks.push(Array.from({ length: ids.length - st }, (_, k) => [stIdx + k, stIdx + k, stIdx + k]));
   }
   return chunks.flat();
-}
-
-/** Deterministic image sizes (LCG, log-uniform sides). */
-export function* randomSizes(count: number, max: number, seed = 4242): Generator<{ width: number; height: number }> {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-  for (let i = 0; i < count; i++) {
-    const width = Math.max(1, Math.round(Math.exp(next() * Math.log(max))));
-    let height = Math.max(1, Math.round(Math.exp(next() * Math.log(max))));
-    // keep the aspect ratio within the processor's limit of 200
-    height = Math.min(Math.max(height, Math.ceil(width / 200)), width * 200);
-    yield { width, height };
-  }
 }

@@ -70,11 +70,15 @@ export {
   type PromptPart,
 } from './compact.js';
 export { createAdapter, type AdapterDefinition, type BackboneAdapter } from './adapter.js';
+export { KNOWN_PRESET_PACKAGES, type BackbonePreset } from './presets.js';
 export {
+  adapterFromPreset,
   BackboneRegistry,
   backbones,
   defineBackbone,
   KNOWN_BACKBONE_PACKAGES,
+  listPresets,
+  presetConfig,
   type BackboneSpec,
   type RegisterOptions,
 } from './registry.js';

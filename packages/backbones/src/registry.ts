@@ -1,5 +1,6 @@
 import { isResPruneError, ResPruneError } from '@resprune/errors';
 import type { BackboneAdapter } from './adapter.js';
+import { checkPreset, copyJson, unknownPreset, type BackbonePreset } from './presets.js';
 import type { HfConfigLike } from './types.js';
 
 /**
@@ -80,6 +81,7 @@ const ID = /^[a-z0-9]+(?:[.-][a-z0-9]+)*$/;
  */
 export class BackboneRegistry {
   readonly #specs = new Map<string, BackboneSpec>();
+  readonly #presets = new Map<string, BackbonePreset>();
 
   /**
    * Adds a spec.
@@ -225,6 +227,62 @@ export class BackboneRegistry {
     }
   }
 
+  /**
+   * Adds a named preset (a published `config.json` + `preprocessor_config.json`).
+   *
+   * @param preset - the preset
+   * @param options - `override: true` replaces a preset with the same name
+   * @returns this registry, for chaining
+   * @throws {@link @resprune/errors!ResPruneError} `E_BACKBONE_DUPLICATE` when the name is taken and
+   *   `override` is not set; `E_INVALID_OPTION` for a malformed preset
+   */
+  registerPreset(preset: BackbonePreset, options: RegisterOptions = {}): this {
+    checkPreset(preset);
+    if (this.#presets.has(preset.name) && options.override !== true) {
+      throw new ResPruneError('E_BACKBONE_DUPLICATE', `Backbone preset "${preset.name}" is already registered; pass { override: true } to replace it`, {
+        details: { preset: preset.name },
+      });
+    }
+    this.#presets.set(preset.name, preset);
+    return this;
+  }
+
+  /**
+   * Registered preset names, sorted.
+   *
+   * @returns the names
+   */
+  presetNames(): string[] {
+    return [...this.#presets.keys()].sort();
+  }
+
+  /**
+   * A registered preset, as a deep copy (changing it changes nothing here).
+   *
+   * @param name - preset name, e.g. `'llava-1.5-7b'`
+   * @returns the preset
+   * @throws {@link @resprune/errors!ResPruneError} `E_BACKBONE_UNKNOWN` listing the registered
+   *   presets and, for a preset this repository ships, the package to import
+   */
+  preset(name: string): BackbonePreset {
+    const preset = this.#presets.get(name);
+    if (preset === undefined) throw unknownPreset(String(name), this.presetNames());
+    return copyJson(preset);
+  }
+
+  /**
+   * Builds the adapter of a registered preset: {@link BackboneRegistry.fromConfig} on its files.
+   *
+   * @param name - preset name
+   * @returns the adapter
+   * @throws {@link @resprune/errors!ResPruneError} `E_BACKBONE_UNKNOWN` for an unknown preset or
+   *   when its family spec is not registered; as {@link BackboneRegistry.fromConfig}
+   */
+  adapterFromPreset(name: string): BackboneAdapter {
+    const preset = this.preset(name);
+    return this.fromConfig(preset.config, preset.preprocessor);
+  }
+
   #unknown(what: string, modelType: string | undefined): ResPruneError {
     const registered = [...this.#specs.values()]
       .sort((a, b) => a.id.localeCompare(b.id))
@@ -273,4 +331,58 @@ export const backbones: BackboneRegistry = ((globalThis as WithRegistry)[KEY] ??
  */
 export function defineBackbone<T>(spec: BackboneSpec<T>): BackboneSpec<T> {
   return spec;
+}
+
+/**
+ * The names of the presets in the default registry ({@link backbones}), sorted. Import the family
+ * packages' `/register` entries first.
+ *
+ * @returns the names, e.g. `['llava-1.5-7b', 'llava-v1.6-mistral-7b', …]`
+ * @example
+ * ```ts
+ * import '@resprune/backbone-llava/register';
+ * import '@resprune/backbone-qwen-vl/register';
+ * import { listPresets } from '@resprune/backbones';
+ * console.log(listPresets());
+ * ```
+ */
+export function listPresets(): string[] {
+  return backbones.presetNames();
+}
+
+/**
+ * The published `config.json` and `preprocessor_config.json` of a preset in the default registry,
+ * as deep copies.
+ *
+ * @param name - preset name, e.g. `'qwen2.5-vl-7b'`
+ * @returns `{ config, preprocessor }`
+ * @throws {@link @resprune/errors!ResPruneError} `E_BACKBONE_UNKNOWN` listing the registered presets
+ * @example
+ * ```ts
+ * import '@resprune/backbone-qwen-vl/register';
+ * import { presetConfig } from '@resprune/backbones';
+ * const { config } = presetConfig('qwen2.5-vl-7b');
+ * console.log(config.model_type); // 'qwen2_5_vl'
+ * ```
+ */
+export function presetConfig(name: string): { config: HfConfigLike; preprocessor: HfConfigLike } {
+  const { config, preprocessor } = backbones.preset(name);
+  return { config, preprocessor };
+}
+
+/**
+ * The adapter of a preset in the default registry.
+ *
+ * @param name - preset name, e.g. `'llava-v1.6-mistral-7b'`
+ * @returns the adapter
+ * @throws {@link @resprune/errors!ResPruneError} as {@link BackboneRegistry.adapterFromPreset}
+ * @example
+ * ```ts
+ * import '@resprune/backbone-llava/register';
+ * import { adapterFromPreset } from '@resprune/backbones';
+ * adapterFromPreset('llava-1.5-7b').layout({ width: 640, height: 480 }).tokens; // 576
+ * ```
+ */
+export function adapterFromPreset(name: string): BackboneAdapter {
+  return backbones.adapterFromPreset(name);
 }

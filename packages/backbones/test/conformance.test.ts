@@ -46,13 +46,18 @@ describe('conformance checks catch broken adapters', () => {
     expect(() => checkLayoutInvariants({ ...broken, layout: (images) => (Array.isArray(images) && images.length > 1 ? broken.layout(images) : tilesAdapter.layout(images)) }, sizes)).toThrow(/multi-image/);
   });
 
-  it('a layout whose position scheme the compaction does not follow', () => {
+  it('a lying position scheme: a layout that claims another scheme than its adapter', () => {
+    const mrope = toyMrope.create({});
+    // The layout says 'sequential' while the adapter (and the model) use M-RoPE: compaction would
+    // follow the lie and hand out 0 … n − 1 instead of (t, row, col) ids, so the layout check must fail.
+    const lying = tamper(mrope, (l) => ({ ...l, positionScheme: 'sequential' as const }));
+    expect(() => checkLayoutInvariants(mrope, [{ width: 84, height: 56 }])).not.toThrow();
+    expect(() => checkLayoutInvariants(lying, [{ width: 84, height: 56 }])).toThrow(/84x56: layout\.positionScheme differs from the adapter's/);
+  });
+
+  it('image spans that do not add up to the layout', () => {
     const layout = toyMrope.create({}).layout({ width: 84, height: 56 });
-    const lying = { ...layout, positionScheme: 'sequential' as const };
     expect(() => checkCompactionInvariants(layout)).not.toThrow();
-    // Claiming sequential while views say otherwise still compacts consistently: the check passes…
-    expect(() => checkCompactionInvariants(lying)).not.toThrow();
-    // …but a layout whose spans do not add up is caught.
     const gap = { ...layout, images: [{ ...layout.images[0]!, length: layout.images[0]!.length + 1 }] };
     expect(() => checkCompactionInvariants(gap)).toThrow();
   });

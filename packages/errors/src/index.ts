@@ -151,3 +151,55 @@ export function isResPruneError(value: unknown): value is ResPruneError {
 export function assert(condition: unknown, code: ErrorCode, message: () => string): asserts condition {
   if (!condition) throw new ResPruneError(code, message());
 }
+
+/**
+ * The part of the `@tensorflow/tfjs-core` namespace that {@link requireBackend} reads: pass your
+ * `import * as tf from '@tensorflow/tfjs-core'`. Declared structurally, so this package does not
+ * import TensorFlow.js (and works with whichever copy the caller uses).
+ */
+export interface TfjsEngineSource {
+  /** tfjs-core's `engine()`: reading its `backend` initialises the best registered backend, or throws. */
+  engine(): { readonly backend: unknown };
+  /** tfjs-core's `getBackend()`: the active backend's name. */
+  getBackend(): string;
+}
+
+/** How to get a backend, in every `E_NO_BACKEND` message of {@link requireBackend}. */
+const BACKEND_FIX =
+  "import a TensorFlow.js backend before calling it, e.g. `import '@tensorflow/tfjs-backend-cpu'` (or -wasm with " +
+  "`await tf.setBackend('wasm')`, or @tensorflow/tfjs-node), or let `await useBestBackend()` from @resprune/tfjs-backends pick one";
+
+/**
+ * Checks that TensorFlow.js has a usable backend before an operation touches a tensor, and turns
+ * tfjs's raw errors ("No backend found in registry", "has not yet been initialized") into a
+ * {@link ResPruneError} that says how to fix it. Cheap once a backend is active (one property read).
+ *
+ * @param tf - the caller's `@tensorflow/tfjs-core` namespace
+ * @param op - the public operation, for the message
+ * @returns the active backend's name
+ * @throws {@link ResPruneError} `E_NO_BACKEND` when no backend is registered, the registered ones
+ *   all fail to initialise, or the best one initialises asynchronously and has not been awaited
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { requireBackend } from '@resprune/errors';
+ * requireBackend(tf, 'myOp'); // 'cpu' after `import '@tensorflow/tfjs-backend-cpu'`
+ * ```
+ */
+export function requireBackend(tf: TfjsEngineSource, op: string): string {
+  try {
+    void tf.engine().backend;
+  } catch (cause) {
+    const raw = cause instanceof Error ? cause.message : String(cause);
+    if (/not yet been initialized/.test(raw)) {
+      throw new ResPruneError(
+        'E_NO_BACKEND',
+        `${op}: the TensorFlow.js backend is still initialising; \`await tf.ready()\` (or \`await tf.setBackend(name)\`) before calling it`,
+        { cause },
+      );
+    }
+    const why = /No backend found in registry/.test(raw) ? 'no TensorFlow.js backend is registered' : `no TensorFlow.js backend could be initialised (${raw})`;
+    throw new ResPruneError('E_NO_BACKEND', `${op}: ${why}; ${BACKEND_FIX}`, { cause });
+  }
+  return tf.getBackend();
+}

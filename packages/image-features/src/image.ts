@@ -1,4 +1,4 @@
-import { ResPruneError, isResPruneError } from '@resprune/errors';
+import { ResPruneError } from '@resprune/errors';
 
 /**
  * A decoded image: 8-bit RGB pixels, row-major, three bytes per pixel, no padding.
@@ -13,22 +13,47 @@ export interface RgbImage {
   readonly data: Uint8Array;
 }
 
-type SharpFactory = (typeof import('sharp'))['default'];
-
-let sharpModule: Promise<SharpFactory> | undefined;
-
-/** sharp is Node-only; it is imported on first use so the tensor code stays browser-safe. */
-export async function loadSharp(op: string): Promise<SharpFactory> {
-  sharpModule ??= import('sharp').then((m) => m.default);
-  try {
-    return await sharpModule;
-  } catch (cause) {
-    sharpModule = undefined;
-    throw new ResPruneError('E_IMAGE_DECODE', `${op}: the 'sharp' image library could not be loaded (Node only)`, { cause });
-  }
+/**
+ * Encoded image bytes as a `Blob` or `File` (the browser's, or Node's global `Blob`): anything with
+ * `arrayBuffer()`. Declared structurally so the types need no DOM library.
+ */
+export interface BlobLike {
+  /** Size in bytes. */
+  readonly size: number;
+  /** MIME type, or `''` when unknown. */
+  readonly type: string;
+  /** The bytes. */
+  arrayBuffer(): Promise<ArrayBuffer>;
 }
 
-/** Checks that a value is a well-formed {@link RgbImage}. */
+/**
+ * What {@link decodeImage} accepts: a file path (Node) or URL (browser), the encoded bytes, or a
+ * `Blob` / `File`.
+ */
+export type ImageSource = string | Uint8Array | ArrayBuffer | BlobLike;
+
+/** Options of {@link decodeImage}. */
+export interface DecodeOptions {
+  /**
+   * Scale the image down (keeping its aspect ratio) so its longer side is at most this many pixels.
+   * Never upscales. Default: no limit.
+   */
+  readonly maxSide?: number;
+}
+
+/**
+ * Checks that a value is a well-formed {@link RgbImage}.
+ *
+ * @param op - the calling operation, for the message
+ * @param image - the value to check
+ * @throws {@link @resprune/errors!ResPruneError} `E_SHAPE_MISMATCH` when it is not an object with a
+ *   `Uint8Array` of `width * height * 3` bytes; `E_IMAGE_SIZE` when the width or height is not a
+ *   positive integer
+ * @example
+ * ```ts
+ * assertRgbImage('myOp', { width: 1, height: 1, data: new Uint8Array(3) }); // passes
+ * ```
+ */
 export function assertRgbImage(op: string, image: RgbImage): void {
   if (image === null || typeof image !== 'object' || !(image.data instanceof Uint8Array)) {
     throw new ResPruneError('E_SHAPE_MISMATCH', `${op}: expected an RgbImage { width, height, data: Uint8Array }, got ${describe(image)}`);
@@ -45,67 +70,45 @@ export function assertRgbImage(op: string, image: RgbImage): void {
   }
 }
 
-function describe(value: unknown): string {
+/** A short description of a value's type, for messages. */
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value !== 'object') return typeof value;
   return (value as object).constructor?.name ?? 'object';
 }
 
-async function checkFile(op: string, path: string): Promise<void> {
-  const { stat } = await import('node:fs/promises');
-  try {
-    const s = await stat(path);
-    if (!s.isFile()) throw new ResPruneError('E_FILE_NOT_FOUND', `${op}: '${path}' is not a file`, { details: { path } });
-  } catch (cause) {
-    if (isResPruneError(cause)) throw cause;
-    throw new ResPruneError('E_FILE_NOT_FOUND', `${op}: cannot open '${path}': no such file`, { cause, details: { path } });
-  }
+/** Whether a value is a Blob or File (structurally). */
+export function isBlobLike(value: unknown): value is BlobLike {
+  return value !== null && typeof value === 'object' && typeof (value as BlobLike).arrayBuffer === 'function' && typeof (value as BlobLike).size === 'number';
 }
 
-/**
- * Decodes a JPEG or PNG (or any other format sharp reads: WebP, GIF, TIFF, AVIF, SVG) into 8-bit
- * RGB. EXIF orientation is applied, grey and CMYK images are converted to sRGB, and transparent
- * pixels are flattened onto white. Node only (uses sharp, imported on first call).
- *
- * @param input - a file path, or the encoded file bytes
- * @returns the pixels, `[height, width, 3]`
- * @throws {@link @resprune/errors!ResPruneError} `E_FILE_NOT_FOUND` when the path does not exist or
- *   is not a file; `E_IMAGE_DECODE` when the bytes are empty, not an image, truncated or corrupt
- * @example
- * ```ts
- * const img = await decodeImage('photos/dog.jpg');
- * console.log(img.width, img.height, img.data.length); // 768 576 1327104
- * ```
- */
-export async function decodeImage(input: string | Uint8Array): Promise<RgbImage> {
-  const op = 'decodeImage';
-  const label = typeof input === 'string' ? `'${input}'` : 'the given bytes';
-  if (typeof input === 'string') {
-    await checkFile(op, input);
-  } else if (input instanceof Uint8Array) {
-    if (input.length === 0) throw new ResPruneError('E_IMAGE_DECODE', `${op}: the image bytes are empty`);
-  } else {
-    throw new ResPruneError('E_IMAGE_DECODE', `${op}: expected a file path or a Uint8Array of encoded image bytes, got ${describe(input)}`);
+/** Checks `maxSide` and returns it (undefined when not set). */
+export function checkMaxSide(op: string, maxSide: number | undefined): number | undefined {
+  if (maxSide !== undefined && (!Number.isInteger(maxSide) || maxSide <= 0)) {
+    throw new ResPruneError('E_INVALID_OPTION', `${op}: maxSide must be a positive integer, got ${maxSide}`);
   }
-  const sharp = await loadSharp(op);
-  try {
-    const { data, info } = await sharp(input, { failOn: 'warning' })
-      .rotate() // apply EXIF orientation
-      .flatten({ background: { r: 255, g: 255, b: 255 } })
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) {
-      throw new ResPruneError('E_IMAGE_DECODE', `${op}: ${label} decoded to ${info.channels} channels instead of 3`);
-    }
-    // Copy out of sharp's Buffer so the result owns a plain, 0-offset ArrayBuffer.
-    return { width: info.width, height: info.height, data: new Uint8Array(data) };
-  } catch (cause) {
-    if (isResPruneError(cause)) throw cause;
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new ResPruneError('E_IMAGE_DECODE', `${op}: ${label} is not a readable image (${reason.trim()})`, {
-      cause,
-      ...(typeof input === 'string' ? { details: { path: input } } : {}),
-    });
+  return maxSide;
+}
+
+/** The size that fits `width × height` inside `maxSide` (aspect ratio kept, never upscaled, at least 1 px). */
+export function fitInside(width: number, height: number, maxSide: number | undefined): { width: number; height: number } {
+  if (maxSide === undefined || Math.max(width, height) <= maxSide) return { width, height };
+  const scale = maxSide / Math.max(width, height);
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/** Drops the alpha channel of RGBA pixels (already composited onto an opaque background). */
+export function rgbaToRgb(rgba: ArrayLike<number>, width: number, height: number): Uint8Array {
+  const rgb = new Uint8Array(width * height * 3);
+  for (let p = 0, q = 0; q < rgb.length; p += 4, q += 3) {
+    rgb[q] = rgba[p]!;
+    rgb[q + 1] = rgba[p + 1]!;
+    rgb[q + 2] = rgba[p + 2]!;
   }
+  return rgb;
+}
+
+/** Whether a value is meant as a decoded image rather than a source to decode (anything but a string, bytes or a Blob). */
+export function isRgbImage(value: RgbImage | ImageSource): value is RgbImage {
+  return typeof value !== 'string' && !(value instanceof Uint8Array) && !(value instanceof ArrayBuffer) && !isBlobLike(value);
 }

@@ -1,39 +1,26 @@
 /**
- * Real visual tokens from photos, for testing and demonstrating token pruning without a full LVLM:
+ * Photos in, pixels out, kept tokens drawn on top, in Node and in browsers, with no TensorFlow.js:
  *
- * - {@link decodeImage}: JPEG/PNG → 8-bit RGB (sharp; Node).
- * - {@link loadMobileNetV2}: the MobileNetV2 of nsfwjs (MIT; weights ship in the npm package, nothing
- *   downloads), cut after its last convolutional block: a 768×768 image gives a 24×24 grid of 576
- *   tokens of 1280 features, like LLaVA-1.5's 576 visual tokens. Its classifier head
- *   ({@link FeatureExtractor.classify}) scores the average of any subset of tokens, a cheap proxy for
- *   how much content a pruned subset keeps.
- * - {@link renderOverlay} and {@link asciiGrid}: show which tokens were kept.
+ * - {@link decodeImage}: JPEG/PNG/WebP → 8-bit RGB ({@link RgbImage}). Node decodes with sharp
+ *   (`node` export condition); browsers with `createImageBitmap` and a canvas (`browser` condition).
+ * - {@link overlayPixels}, {@link drawOverlay} and {@link toRgba}: which tokens were kept, drawn in
+ *   memory, onto a canvas, or as `ImageData` pixels; {@link renderOverlay} encodes it as PNG.
+ * - {@link asciiGrid}: the same as text, for a terminal.
+ *
+ * The MobileNetV2 feature extractor that turns an {@link RgbImage} into visual tokens is in
+ * `@resprune/mobilenet-features`, so decoding and drawing do not pull in TensorFlow.js or nsfwjs.
  *
  * @example
  * ```ts
- * import '@tensorflow/tfjs-backend-cpu';
- * import { averagePoolTokens, decodeImage, loadMobileNetV2, NSFW_CLASSES } from '@resprune/image-features';
- * const net = await loadMobileNetV2();
- * const f = await net.extract(await decodeImage('dog.jpg'), { size: 768 }); // 576 × 1280
- * const probs = net.classify(averagePoolTokens(f.tokens, f.d));
- * console.log(NSFW_CLASSES[probs.indexOf(Math.max(...probs))]); // 'Neutral'
- * net.dispose();
+ * import { writeFile } from 'node:fs/promises';
+ * import { asciiGrid, decodeImage, renderOverlay } from '@resprune/image-features';
+ * const image = await decodeImage('dog.jpg'); // { width: 768, height: 576, data: Uint8Array }
+ * const kept = [0, 5, 30, 575]; // token ids of a 24×24 grid, e.g. a selector's `kept`
+ * console.log(asciiGrid(kept, { rows: 24, cols: 24 }));
+ * await writeFile('dog-kept.png', await renderOverlay(image, kept, { rows: 24, cols: 24 }));
  * ```
  * @packageDocumentation
  */
 
-export { decodeImage, type RgbImage } from './image.js';
-export {
-  averagePoolTokens,
-  loadMobileNetV2,
-  NSFW_CLASSES,
-  type ClassifierHead,
-  type DenseLayerWeights,
-  type ExtractOptions,
-  type FeatureExtractor,
-  type ImageFeatures,
-  type ImageInput,
-  type LoadMobileNetV2Options,
-  type NsfwClass,
-} from './mobilenet.js';
-export { asciiGrid, renderOverlay, type AsciiGridOptions, type OverlayOptions, type TokenGrid } from './overlay.js';
+export * from './shared.js';
+export { decodeImage, renderOverlay } from './node.js';

@@ -30,6 +30,22 @@ describe('decodeImage', () => {
     expect(Buffer.from(b.data).equals(Buffer.from(a.data))).toBe(true);
   });
 
+  it('takes an ArrayBuffer or a Blob like bytes, and maxSide scales down keeping the aspect ratio', async () => {
+    const path = sharedPath('images', 'chelsea.png');
+    const bytes = readFileSync(path);
+    const a = await decodeImage(path);
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
+    const fromBuffer = await decodeImage(buffer);
+    const fromBlob = await decodeImage(new Blob([bytes], { type: 'image/png' }));
+    expect(Buffer.from(fromBuffer.data).equals(Buffer.from(a.data))).toBe(true);
+    expect(Buffer.from(fromBlob.data).equals(Buffer.from(a.data))).toBe(true);
+    const small = await decodeImage(path, { maxSide: 150 });
+    expect([small.width, small.height]).toEqual([150, 100]);
+    const same = await decodeImage(path, { maxSide: 4096 }); // never upscales
+    expect([same.width, same.height]).toEqual([451, 300]);
+    await expectRejection(decodeImage(path, { maxSide: 0 }), 'E_INVALID_OPTION', /maxSide must be a positive integer/);
+  });
+
   it('turns grey and RGBA images into RGB; transparency becomes white', async () => {
     const grey = await sharp(Buffer.from([0, 128, 255, 64]), { raw: { width: 2, height: 2, channels: 1 } }).png().toBuffer();
     const g = await decodeImage(new Uint8Array(grey));
@@ -61,6 +77,6 @@ describe('decodeImage', () => {
     await expectRejection(decodeImage(truncated), 'E_IMAGE_DECODE', /truncated\.jpg' is not a readable image/);
     await expectRejection(decodeImage(new Uint8Array(jpeg.subarray(0, 2000))), 'E_IMAGE_DECODE', /the given bytes is not a readable image/);
     await expectRejection(decodeImage(new Uint8Array(0)), 'E_IMAGE_DECODE', /empty/);
-    await expectRejection(decodeImage(42 as unknown as string), 'E_IMAGE_DECODE', /file path or a Uint8Array/);
+    await expectRejection(decodeImage(42 as unknown as string), 'E_IMAGE_DECODE', /file path, a Uint8Array or ArrayBuffer/);
   });
 });

@@ -1,6 +1,6 @@
 // ResPrune fast path: the residual-energy greedy (docs/guide/method.md#the-specification) as a WebAssembly SIMD kernel.
 //
-// AssemblyScript source, built by `pnpm --filter @resprune/linalg build:wasm` (scripts/build-wasm.mjs)
+// AssemblyScript source, built by `pnpm --filter @resprune/linalg build:wasm` (assembly/build.mjs)
 // into two modules: `greedy-threads.wasm` (shared memory, atomics; one instance per thread) and
 // `greedy-single.wasm` (plain memory, one thread). JavaScript owns the memory: it writes the problem
 // into a control block, calls `layout(ctl)` to place every buffer, copies the inputs in, then every

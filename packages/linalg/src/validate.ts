@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ResPruneError } from '@resprune/errors';
+import { ResPruneError, requireBackend } from '@resprune/errors';
 
 /** Describes a value for error messages: shape and dtype of tensors, type of anything else. */
 export function describe(value: unknown): string {
@@ -17,7 +17,8 @@ export function describe(value: unknown): string {
  * @param op - the calling op, for the message
  * @param arg - the argument name, for the message
  * @throws {@link @resprune/errors!ResPruneError} `E_SHAPE_MISMATCH` (not a tensor, rank ≠ 2),
- *   `E_DTYPE` (not float32), `E_EMPTY_INPUT` (a zero dimension), `E_INVALID_OPTION` (disposed)
+ *   `E_DTYPE` (not float32), `E_EMPTY_INPUT` (a zero dimension), `E_INVALID_OPTION` (disposed),
+ *   `E_NO_BACKEND` (no TensorFlow.js backend registered or initialised)
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
@@ -26,6 +27,7 @@ export function describe(value: unknown): string {
  * ```
  */
 export function assertMatrix(x: unknown, op: string, arg: string): asserts x is tf.Tensor2D {
+  requireBackend(tf, op);
   if (!(x instanceof tf.Tensor)) {
     throw new ResPruneError('E_SHAPE_MISMATCH', `${op}: ${arg} must be a tf.Tensor2D of shape [tokens, features], got ${describe(x)}`);
   }

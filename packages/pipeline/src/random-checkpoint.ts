@@ -5,6 +5,7 @@ import { layoutName, WEIGHTS_INDEX_FILE, SINGLE_WEIGHTS_FILE, type TensorNameLay
 import { parseLlavaConfig, type ClipVisionConfig, type LlamaTextConfig } from './config.js';
 import { llavaWeightSpec } from './models/llava.js';
 import { writeSafetensors, type SafetensorsDtype, type SafetensorsTensorSpec } from './safetensors.js';
+import { mulberry32Uint32 } from '@resprune/random';
 
 /** Options of {@link writeRandomLlavaCheckpoint}. */
 export interface RandomCheckpointOptions {
@@ -44,14 +45,8 @@ export interface RandomCheckpointOptions {
 
 /** Seeded standard-normal generator (mulberry32 + Box–Muller): the same seed gives the same bytes. @internal */
 export function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const u = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
+  const next = mulberry32Uint32(seed);
+  const u = (): number => (next() + 0.5) / 4294967296;
   let spare: number | undefined;
   return () => {
     if (spare !== undefined) {

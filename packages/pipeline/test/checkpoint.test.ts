@@ -126,8 +126,12 @@ describe('checkpoint loading', () => {
     await expectLoadError(noConfig, 'E_FILE_NOT_FOUND', 'config.json');
     const badType = copy();
     const cfg = JSON.parse(readFileSync(join(badType, 'config.json'), 'utf8')) as Record<string, unknown>;
-    writeFileSync(join(badType, 'config.json'), JSON.stringify({ ...cfg, model_type: 'qwen2_5_vl' }));
-    await expectLoadError(badType, 'E_BACKBONE_UNKNOWN', 'qwen2_5_vl');
+    writeFileSync(join(badType, 'config.json'), JSON.stringify({ ...cfg, model_type: 'idefics3' }));
+    await expectLoadError(badType, 'E_BACKBONE_UNKNOWN', 'idefics3');
+    // A known model type with another family's config: that family's parser names what is missing.
+    const otherFamily = copy();
+    writeFileSync(join(otherFamily, 'config.json'), JSON.stringify({ ...cfg, model_type: 'qwen2_5_vl' }));
+    await expectLoadError(otherFamily, 'E_CHECKPOINT', 'mrope_section');
     const badSize = copy();
     writeFileSync(join(badSize, 'config.json'), JSON.stringify({ ...cfg, text_config: { ...(cfg['text_config'] as object), num_key_value_heads: 3 } }));
     await expectLoadError(badSize, 'E_BACKBONE_CONFIG', 'num_key_value_heads');

@@ -1,5 +1,5 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import { ResPruneError } from '@resprune/errors';
+import * as tf from '@tensorflow/tfjs-core';
+import { ResPruneError, requireBackend } from '@resprune/errors';
 import { activeFastEngine, energyCurve, registerKernels, type FastEngine } from '@resprune/linalg';
 import { resolveBudget } from './budget.js';
 import { matrixTensor, readMatrix, type CheckedMatrix, type MatrixInput } from './input.js';
@@ -98,8 +98,9 @@ function checkOutput(method: SelectionMethod, out: MethodOutput, n: number, minC
  * @returns the {@link SelectionResult}
  * @throws {@link @resprune/errors!ResPruneError} `E_UNKNOWN_METHOD` (lists registered names),
  *   `E_SHAPE_MISMATCH`, `E_DTYPE`, `E_EMPTY_INPUT`, `E_NON_FINITE` (visual or text), `E_BUDGET`,
- *   `E_INVALID_OPTION` (unknown option, alpha, normalize, rankTolerance), `E_INTERNAL` (a method
- *   broke its contract)
+ *   `E_INVALID_OPTION` (unknown option, alpha, normalize, rankTolerance), `E_NO_BACKEND` (no
+ *   TensorFlow.js backend, and the fast engine is not registered), `E_INTERNAL` (a method broke
+ *   its contract)
  * @example
  * ```ts
  * import { selectWith } from '@resprune/selector';
@@ -123,10 +124,11 @@ export function selectWith(methodName: string, visual: MatrixInput, options: Sel
       { details: { visual: [n, d], text: [tm.rows, tm.cols] } },
     );
   }
-  ensureKernels();
   // ResPrune on the fast engine (registerFastKernels): relevance, transform and greedy in one call
   const engine = method === respruneMethod ? activeFastEngine() : undefined;
   if (engine !== undefined) return selectOnEngine(engine, vm, tm, budget, common);
+  requireBackend(tf, OP); // the tfjs path: a typed error with the fix, not tfjs's "No backend found in registry"
+  ensureKernels();
   const owned: tf.Tensor[] = [];
   try {
     const v = matrixTensor(vm);

@@ -26,7 +26,7 @@ export interface PruningOptions {
   readonly tokenizer: TjsTokenizerLike | { readonly tokenizer: TjsTokenizerLike } | (WordTokenizer & { decode?: unknown });
   /** Selection method registered in `@resprune/selector` (default `resprune`). */
   readonly method?: string;
-  /** ResPrune's relevance/diversity balance α (method.md §2); passed to the method. */
+  /** ResPrune's text-relevance exponent α (docs/guide/method.md#2-weights); passed to the method. */
   readonly alpha?: number;
   /** How the budget is split inside an image (default: the adapter's). */
   readonly policy?: BudgetPolicy;

@@ -6,9 +6,11 @@
  * same way from another seed. No data is downloaded; the same seed gives the same bytes.
  */
 
+import { mulberry32 } from '@resprune/random';
+
 /**
- * Seeded uniform numbers in [0, 1) (mulberry32): the same sequence for the same seed on every
- * JavaScript engine (integer arithmetic only).
+ * Seeded uniform numbers in [0, 1): `mulberry32` from `@resprune/random`, the same sequence for
+ * the same seed on every JavaScript engine (integer arithmetic only).
  *
  * @param seed - any integer (taken modulo 2^32)
  * @returns a function giving the next number
@@ -20,14 +22,7 @@
  * ```
  */
 export function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 /**

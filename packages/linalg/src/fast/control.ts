@@ -1,7 +1,7 @@
 /**
  * Layout of the control block shared with the WebAssembly kernel (assembly/greedy.ts). Each
  * number is an f64 slot (byte offset 8 × slot); the B_* values are byte offsets of i32 words.
- * Keep in sync with the constants at the top of assembly/greedy.ts.
+ * The constants at the top of assembly/greedy.ts must agree: test/wasm-abi.test.ts reads them and fails on any difference.
  * @internal
  */
 export const Slot = {

@@ -1,7 +1,8 @@
 import { ResPruneError } from '@resprune/errors';
 import { minMaxRelevance } from '../relevance.js';
 import { CONTROL_BYTES, Slot, SyncWord, type KernelExports } from './control.js';
-import { GUARD_FRACTION, runPlain } from './plain.js';
+import { RECOMPUTE_RATIO } from '../greedy/core.js';
+import { runPlain } from './plain.js';
 import type { FastEngine, FastEngineKind, FastEngineOptions, FastSelectOptions, FastSelection } from './types.js';
 import { checkSelect, type CheckedSelect } from './validate-input.js';
 import { GREEDY_SINGLE_WASM, GREEDY_THREADS_WASM } from './wasm-binaries.js';
@@ -275,7 +276,7 @@ class WasmEngine implements FastEngine {
     f[Slot.HAS_WEIGHTS] = c.weights === undefined ? 0 : 1;
     f[Slot.BATCH] = Math.min(this.#batch, k);
     f[Slot.CACHE] = Math.max(Math.min(this.#cacheRows, k), Math.min(this.#batch, k));
-    f[Slot.GUARD] = GUARD_FRACTION;
+    f[Slot.GUARD] = RECOMPUTE_RATIO;
     f[Slot.THREADS] = threads;
     f[Slot.HEAP] = ctl + CONTROL_BYTES;
     f[Slot.MAIN_CAN_WAIT] = callerCanBlock ? 1 : 0;

@@ -1,4 +1,5 @@
 import type { MethodInput, MethodOutput, SelectionMethod } from '../registry.js';
+import { mulberry32 as randomFloats } from '@resprune/random';
 import { readInteger } from './common.js';
 
 /** Options of the `'random'` method (besides the common ones). */
@@ -8,10 +9,9 @@ export interface RandomOptions {
 }
 
 /**
- * mulberry32: a small 32-bit PRNG returning floats in [0, 1). Deterministic for a seed.
+ * mulberry32, re-exported from its one home, `@resprune/random`: floats in [0, 1), deterministic for
+ * a seed (taken modulo 2³²).
  *
- * @param seed - any integer (taken modulo 2³²)
- * @returns a function drawing the next value
  * @example
  * ```ts
  * import { mulberry32 } from '@resprune/selector';
@@ -19,16 +19,7 @@ export interface RandomOptions {
  * console.log(next(), next());
  * ```
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const mulberry32: (seed: number) => () => number = randomFloats;
 
 /**
  * Random selection: a uniform sample without replacement, reproducible under a seed. The

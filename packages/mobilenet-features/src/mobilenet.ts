@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
-import { ResPruneError } from '@resprune/errors';
-import { assertRgbImage, type RgbImage } from './image.js';
+import { ResPruneError, requireBackend } from '@resprune/errors';
+import { assertRgbImage, type RgbImage } from '@resprune/image-features';
 
 /**
  * The five classes of the nsfwjs classifier head, in output order: `Drawing` (safe drawings and
@@ -16,13 +16,29 @@ export type NsfwClass = (typeof NSFW_CLASSES)[number];
 /** An image for the network: a decoded {@link RgbImage}, or a `[height, width, 3]` tensor of 0–255 values. */
 export type ImageInput = RgbImage | tf.Tensor3D;
 
+/**
+ * Progress of {@link loadMobileNetV2}: the same `loadedBytes` / `totalBytes` fields as the
+ * pipeline's checkpoint loader (`@resprune/pipeline`'s `LoadProgress`), so one progress bar serves
+ * both (`loadedBytes / totalBytes`).
+ */
+export interface LoadProgress {
+  /** Bytes of network weights loaded so far (as stored: uint8-quantised). */
+  readonly loadedBytes: number;
+  /** Bytes of network weights to load in all (0 until the bundle has been read). */
+  readonly totalBytes: number;
+  /** Where the weights come from: `'nsfwjs/models/mobilenet_v2'`. */
+  readonly file: string;
+  /** What is happening, for a status line; the last report says `'ready'`. */
+  readonly message: string;
+}
+
 /** Options of {@link loadMobileNetV2}. */
 export interface LoadMobileNetV2Options {
   /**
-   * Called as loading advances, with a fraction in [0, 1] and what is happening; the last call is
-   * `(1, 'ready')`.
+   * Called as loading advances. `loadedBytes` never decreases; the last call has
+   * `loadedBytes === totalBytes` and `message: 'ready'`.
    */
-  readonly onProgress?: (fraction: number, message: string) => void;
+  readonly onProgress?: (progress: LoadProgress) => void;
 }
 
 /** Options of {@link FeatureExtractor.extract}. */
@@ -104,7 +120,7 @@ export interface FeatureExtractor {
    * @param options - the input size
    * @returns `[rows * cols, d]` tokens, row-major over the grid
    * @throws {@link @resprune/errors!ResPruneError} `E_IMAGE_SIZE` for a bad size; `E_SHAPE_MISMATCH`
-   *   for a malformed image; `E_MODEL` after `dispose()`
+   *   for a malformed image; `E_MODEL` after `dispose()`; `E_NO_BACKEND` without a TensorFlow.js backend
    */
   extract(image: ImageInput, options?: ExtractOptions): Promise<ImageFeatures>;
   /**
@@ -133,7 +149,8 @@ export interface FeatureExtractor {
    * @param image - the image
    * @returns class probabilities `[5]` in {@link NSFW_CLASSES} order
    * @throws {@link @resprune/errors!ResPruneError} `E_SHAPE_MISMATCH` for a malformed image;
-   *   `E_MODEL` after `dispose()` or when the network fails to build
+   *   `E_MODEL` after `dispose()` or when the network fails to build; `E_NO_BACKEND` without a
+   *   TensorFlow.js backend
    */
   predict(image: ImageInput): Promise<Float32Array>;
   /** Frees every tensor and variable of the networks. Later calls throw `E_MODEL`. */
@@ -339,13 +356,15 @@ function dense(x: Float64Array, layer: DenseLayerWeights): Float64Array {
  * 1280-dimensional tokens. The classifier head is kept as plain weights ({@link FeatureExtractor.classify}).
  * Uses the active tfjs backend (cpu, wasm, tensorflow, webgl).
  *
- * @param options - progress callback
+ * @param options - progress callback ({@link LoadProgress})
  * @returns the extractor; call `dispose()` when done
- * @throws {@link @resprune/errors!ResPruneError} `E_MODEL` when the nsfwjs model files are missing,
+ * @throws {@link @resprune/errors!ResPruneError} `E_NO_BACKEND` when no TensorFlow.js backend is
+ *   registered (import one first, e.g. `@tensorflow/tfjs-backend-cpu`); `E_MODEL` when the nsfwjs model files are missing,
  *   malformed or fail to load
  * @example
  * ```ts
- * const net = await loadMobileNetV2();
+ * import { decodeImage } from '@resprune/image-features';
+ * const net = await loadMobileNetV2({ onProgress: (p) => console.log(`${p.loadedBytes}/${p.totalBytes} ${p.message}`) });
  * const { tokens, rows, cols, d } = await net.extract(await decodeImage('dog.jpg'), { size: 768 });
  * // tokens: Float32Array [576 * 1280], rows = cols = 24, d = 1280
  * const probs = net.classify(averagePoolTokens(tokens, d));
@@ -353,20 +372,23 @@ function dense(x: Float64Array, layer: DenseLayerWeights): Float64Array {
  * ```
  */
 export async function loadMobileNetV2(options: LoadMobileNetV2Options = {}): Promise<FeatureExtractor> {
-  const report = (fraction: number, message: string): void => options.onProgress?.(fraction, message);
+  requireBackend(tf, 'loadMobileNetV2');
+  const file = 'nsfwjs/models/mobilenet_v2';
+  let totalBytes = 0;
+  const report = (loadedBytes: number, message: string): void => options.onProgress?.({ loadedBytes, totalBytes, file, message });
   report(0, 'reading the nsfwjs MobileNetV2 bundle');
   const { json, base64 } = await loadModelJson();
-  report(0.2, `decoding ${(base64.length / 1e6).toFixed(1)} MB of base64 weights`);
   const bytes = base64ToBytes(base64);
+  totalBytes = bytes.length;
+  report(0, `decoded ${(totalBytes / 1e6).toFixed(1)} MB of weights`);
   const specs = json.weightsManifest.flatMap((group) => group.weights);
   const topology = featureTopology(json.modelTopology);
   const featureLayers = new Set(topology.model_config.config.layers.map((l) => l.name));
   const [featureWeights, headWeights] = splitWeights(specs, bytes, (layer) => featureLayers.has(layer));
 
-  report(0.4, 'reading the classifier head');
   const head = readHead(headWeights.specs, headWeights.data);
+  report(headWeights.data.byteLength, 'read the classifier head; building the feature network (input → ' + LAYER + ')');
 
-  report(0.5, `building the feature network (input → ${LAYER})`);
   let features: LayersModel;
   try {
     features = await loadLayersModel(
@@ -375,7 +397,7 @@ export async function loadMobileNetV2(options: LoadMobileNetV2Options = {}): Pro
   } catch (cause) {
     throw modelError(`the feature network (input → ${LAYER}) failed to build`, cause);
   }
-  report(1, 'ready');
+  report(totalBytes, 'ready');
   return createExtractor(features, head, json, bytes);
 }
 
@@ -424,6 +446,7 @@ function createExtractor(features: LayersModel, head: ClassifierHead, json: Mode
 
   const extractTensor = (image: ImageInput, options: ExtractOptions = {}): tf.Tensor2D => {
     alive('extractTensor');
+    requireBackend(tf, 'extract');
     const size = checkSize(options.size ?? DEFAULT_SIZE);
     const grid = size / STRIDE;
     return tf.tidy(() => {
@@ -491,6 +514,7 @@ function createExtractor(features: LayersModel, head: ClassifierHead, json: Mode
     },
     async predict(image) {
       alive('predict');
+      requireBackend(tf, 'predict');
       const model = await loadFull();
       alive('predict');
       const y = tf.tidy(() => model.predict(preprocess('predict', image, NATIVE_SIZE)) as tf.Tensor);

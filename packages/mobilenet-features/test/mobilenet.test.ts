@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { expectNoLeak, sharedPath } from '@resprune/test-backends';
+import { decodeImage, type RgbImage } from '@resprune/image-features';
 import {
   averagePoolTokens,
-  decodeImage,
   loadMobileNetV2,
   NSFW_CLASSES,
   type FeatureExtractor,
   type ImageFeatures,
-  type RgbImage,
+  type LoadProgress,
 } from '../src/index.js';
 import { expectError, expectRejection, rowCosine } from './helpers.js';
 
@@ -20,11 +20,11 @@ const SIZE = backend === 'cpu' ? 224 : 768;
 let net: FeatureExtractor;
 let dog: RgbImage;
 let horses: RgbImage;
-const progress: [number, string][] = [];
+const progress: LoadProgress[] = [];
 
 beforeAll(async () => {
   const t0 = performance.now();
-  net = await loadMobileNetV2({ onProgress: (f, m) => progress.push([f, m]) });
+  net = await loadMobileNetV2({ onProgress: (p) => progress.push(p) });
   const t1 = performance.now();
   dog = await decodeImage(sharedPath('images', 'dog.jpg'));
   horses = await decodeImage(sharedPath('images', 'horses.jpg'));
@@ -50,10 +50,18 @@ describe(`MobileNetV2 features [${backend}]`, () => {
     expect(net.layer).toBe('out_relu');
     expect(net.d).toBe(1280);
     expect(net.stride).toBe(32);
-    const fractions = progress.map(([f]) => f);
-    expect(fractions[0]).toBe(0);
-    expect(progress.at(-1)).toEqual([1, 'ready']);
-    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    // Same fields as the pipeline's checkpoint progress: one bar serves both.
+    const loaded = progress.map((p) => p.loadedBytes);
+    expect(loaded[0]).toBe(0);
+    expect(loaded).toEqual([...loaded].sort((a, b) => a - b));
+    const last = progress.at(-1)!;
+    expect(last.message).toBe('ready');
+    expect(last.file).toBe('nsfwjs/models/mobilenet_v2');
+    // The uint8-quantised weights of nsfwjs's MobileNetV2: about 2.6 M parameters, one byte each.
+    expect(last.totalBytes).toBeGreaterThan(2_000_000);
+    expect(last.totalBytes).toBeLessThan(4_000_000);
+    expect(last.loadedBytes).toBe(last.totalBytes);
+    expect(progress.slice(1).every((p) => p.totalBytes === last.totalBytes)).toBe(true);
     expect(net.head.classes).toEqual(['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy']);
     expect(net.head.layers.map((l) => [l.name, l.inputs, l.outputs, l.activation])).toEqual([
       ['dense_1', 1280, 256, 'relu'],
