@@ -71,6 +71,15 @@ export {
   type CheckpointTokenizer,
 } from './tokenizer.js';
 export { pipelineBackbones, resolveBackbone } from './backbone.js';
+export {
+  decoderForward,
+  scopeWeights,
+  projectLogits,
+  disposeKvCache,
+  kvCacheBytes,
+  type KvCache,
+  type LlamaStepOutput,
+} from './models/llama.js';
 export { prefillFlops, kvBytesFor, type PrefillFlops, type PrefillShape } from './flops.js';
 export {
   ModelFamilyRegistry,

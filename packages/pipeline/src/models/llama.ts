@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ResPruneError } from '@resprune/errors';
 import type { LlamaTextConfig } from '../config.js';
+import type { WeightAccessor } from '../family.js';
 import { activation, batchMatMul, linear, rmsNorm } from './nn.js';
 import { maskedSoftmax } from './softmax.js';
 
@@ -23,13 +24,18 @@ export const LLAMA_PREFIX = LLAVA_DECODER.prefix;
 /** Name of the output projection in the published llava-hf layout. @internal */
 export const LM_HEAD = LLAVA_DECODER.lmHead;
 
-/** Reads a parameter by name (the caller's naming). @internal */
-export type WeightAccessor = (name: string) => tf.Tensor;
 
 /**
  * A weight accessor whose names are relative to `prefix`: `scopeWeights(w, 'model.')('norm.weight')` reads
  * `model.norm.weight`. The decoder reads its tensors through one, so the same code serves every layout.
- * @internal
+ *
+ * @param w - accessor by full name
+ * @param prefix - the prefix to add
+ * @returns the scoped accessor
+ * @example
+ * ```ts
+ * const decoderWeights = scopeWeights((n) => tensors.get(n)!, 'model.');
+ * ```
  */
 export function scopeWeights(w: WeightAccessor, prefix: string): WeightAccessor {
   return (name) => w(prefix + name);
@@ -67,6 +73,13 @@ export function llamaWeightSpec(cfg: LlamaTextConfig, names: DecoderNames = LLAV
 /**
  * Key/value cache of a batch: per layer, keys (after RoPE) and values `[batch, kvHeads, length, headDim]`,
  * plus which cache slots hold real tokens (left padding in batches) and the next position id of each row.
+ *
+ * @example
+ * ```ts
+ * const { cache } = decoderForward(cfg, w, embeds, valid, positions, undefined);
+ * console.log(cache.length, kvCacheBytes(cache));
+ * disposeKvCache(cache);
+ * ```
  */
 export interface KvCache {
   /** Per decoder layer. */
@@ -79,14 +92,31 @@ export interface KvCache {
   readonly nextPosition: readonly number[];
 }
 
-/** Bytes a cache holds on the backend (float32 keys and values). */
+/**
+ * Bytes a cache holds on the backend (float32 keys and values).
+ *
+ * @param cache - the cache
+ * @returns bytes
+ * @example
+ * ```ts
+ * kvCacheBytes(cache); // 2 · layers · kvHeads · headDim · length · 4 per row
+ * ```
+ */
 export function kvCacheBytes(cache: KvCache): number {
   let n = 0;
   for (const l of cache.layers) n += (l.k.size + l.v.size) * 4;
   return n;
 }
 
-/** Disposes every tensor of a cache. */
+/**
+ * Disposes every tensor of a cache (nothing for undefined).
+ *
+ * @param cache - the cache
+ * @example
+ * ```ts
+ * disposeKvCache(out.cache);
+ * ```
+ */
 export function disposeKvCache(cache: KvCache | undefined): void {
   if (cache === undefined) return;
   for (const l of cache.layers) {
@@ -95,7 +125,14 @@ export function disposeKvCache(cache: KvCache | undefined): void {
   }
 }
 
-/** Output of one decoder step. */
+/**
+ * Output of one decoder step.
+ *
+ * @example
+ * ```ts
+ * const { hidden, cache }: LlamaStepOutput = decoderForward(cfg, w, embeds, valid, positions, undefined);
+ * ```
+ */
 export interface LlamaStepOutput {
   /** Final-norm hidden states `[batch, length, hidden]` of the new tokens. */
   readonly hidden: tf.Tensor3D;
@@ -131,8 +168,15 @@ export function mropeAxes(section: readonly [number, number, number]): Uint8Arra
  * @param valid - per row, 1 for a real token and 0 for left padding among the new tokens
  * @param positions - per row, position ids of the new tokens (ignored for padding)
  * @param cache - earlier tokens, or undefined for a prefill
+ * @returns final-norm hidden states of the new tokens and the extended cache (the caller disposes both)
  * @throws {@link @resprune/errors!ResPruneError} `E_SHAPE_MISMATCH` when a row's positions or validity have the wrong length
- * @internal
+ * @example
+ * ```ts
+ * // One row of L tokens, M-RoPE ids [t…, h…, w…]; no cache (a prefill).
+ * const { hidden, cache } = decoderForward(cfg.text, scopeWeights(w, 'model.'), embeds, [new Uint8Array(L).fill(1)], [ids], undefined);
+ * const logits = projectLogits(w('lm_head.weight'), tf.reshape(hidden, [L, -1]), true);
+ * disposeKvCache(cache);
+ * ```
  */
 export function decoderForward(
   cfg: LlamaTextConfig,
@@ -290,7 +334,15 @@ export function decoderForward(
 /**
  * Logits `[rows, vocab]` for hidden states `[rows, hidden]` with an output weight held `[hidden, vocab]`
  * (`transposed`) or `[vocab, hidden]` (tied to the embedding table). Caller owns the result.
- * @internal
+ *
+ * @param weight - `lm_head` as loaded (`[hidden, vocab]`) or the tied embedding table (`[vocab, hidden]`)
+ * @param hidden - `[rows, hidden]`
+ * @param transposed - true when `weight` is `[hidden, vocab]`
+ * @returns `[rows, vocab]`
+ * @example
+ * ```ts
+ * const logits = projectLogits(embedTable, lastHidden, false); // tied embeddings
+ * ```
  */
 export function projectLogits(weight: tf.Tensor, hidden: tf.Tensor2D, transposed: boolean): tf.Tensor2D {
   return tf.matMul(hidden, weight as tf.Tensor2D, false, !transposed);
