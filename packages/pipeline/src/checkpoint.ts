@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ResPruneError, isResPruneError } from '@resprune/errors';
-import { openSafetensors, readSafetensorsHeader, type SafetensorsHeader, type SafetensorsReader } from './safetensors.js';
+import { openSafetensors, readSafetensorsHeader, type SafetensorsHeader, type SafetensorsReader } from '@resprune/safetensors';
 
 /** Name of the single-file weights in a Hugging Face checkpoint. */
 export const SINGLE_WEIGHTS_FILE = 'model.safetensors';

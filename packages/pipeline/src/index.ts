@@ -4,7 +4,7 @@
  * first LLM layer.
  *
  * - {@link loadPipeline} loads a checkpoint directory once; `generate` / `generateBatch` run requests.
- * - Its own safetensors reader ({@link openSafetensors}, {@link readSafetensorsHeader}) handles F32, F16 and BF16,
+ * - The safetensors reader of `@resprune/safetensors` ({@link openSafetensors}, {@link readSafetensorsHeader}, re-exported here) handles F32, F16 and BF16,
  *   single files and sharded checkpoints, with typed errors naming file and tensor.
  * - {@link writeRandomLlavaCheckpoint} writes a random checkpoint in the same layout, for tests and benchmarks.
  *
@@ -36,7 +36,7 @@ export {
   type SafetensorsHeader,
   type SafetensorsReader,
   type SafetensorsTensorSpec,
-} from './safetensors.js';
+} from '@resprune/safetensors';
 export {
   SINGLE_WEIGHTS_FILE,
   WEIGHTS_INDEX_FILE,
