@@ -32,4 +32,5 @@ export {
   type SafetensorsHeader,
   type SafetensorsReader,
   type SafetensorsTensorSpec,
+  type ReadTensorOptions,
 } from './safetensors.js';
