@@ -22,7 +22,15 @@
  * @packageDocumentation
  */
 
-export { decodeImage, type RgbImage } from './image.js';
+export {
+  DEFAULT_MAX_IMAGE_BYTES,
+  DEFAULT_MAX_PIXELS,
+  decodeImage,
+  readImageHeader,
+  type DecodeImageOptions,
+  type ImageHeader,
+  type RgbImage,
+} from './image.js';
 export {
   averagePoolTokens,
   loadMobileNetV2,
