@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { TokenizerLoader } from '@lenml/tokenizers';
 import { ResPruneError } from '@resprune/errors';
+import { readCheckpointText } from './checkpoint.js';
 
 /**
  * What the pipeline needs from a tokenizer. {@link loadCheckpointTokenizer} builds one from the checkpoint's
@@ -45,8 +46,9 @@ function tokString(v: unknown): string | undefined {
 
 function readJsonOr(file: string): Record<string, unknown> | undefined {
   if (!existsSync(file)) return undefined;
+  const text = readCheckpointText(file); // regular files only, bounded (E_FILE_NOT_FOUND / E_LIMIT)
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(text) as Record<string, unknown>;
   } catch (cause) {
     throw new ResPruneError('E_TOKENIZER', `${file}: not valid JSON.`, { cause, details: { file } });
   }
@@ -135,7 +137,7 @@ export function loadCheckpointTokenizer(dir: string): CheckpointTokenizer {
     chatTemplate = ctJson['chat_template'];
     chatTemplateSource = 'chat_template.json';
   } else if (existsSync(jinjaPath)) {
-    chatTemplate = readFileSync(jinjaPath, 'utf8');
+    chatTemplate = readCheckpointText(jinjaPath);
     chatTemplateSource = 'chat_template.jinja';
   } else if (typeof tc['chat_template'] === 'string') {
     chatTemplate = tc['chat_template'];
