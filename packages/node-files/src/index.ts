@@ -7,7 +7,9 @@
  *   (`E_FILE_NOT_FOUND`) without being opened, so nothing blocks or grows without end.
  * - {@link openRegularFileSync} opens one for piecewise reads; {@link checkRegularFile} only checks.
  * - {@link writeFilesAtomic} / {@link writeFilesAtomicSync} write a list of outputs all or none
- *   (temporary files in the same folder, then renames), with `E_WRITE` naming the cause.
+ *   (temporary files in the same folder, then renames), with `E_WRITE` naming the cause;
+ *   {@link stageFiles} splits it in two (stage, then commit or discard) and {@link checkOutputPath}
+ *   validates a destination before any work.
  *
  * @example
  * ```ts
@@ -27,4 +29,12 @@ export {
   type OpenRegularFile,
   type RegularFileOptions,
 } from './read.js';
-export { writeFilesAtomic, writeFilesAtomicSync, type OutputFile, type WriteFilesOptions } from './write.js';
+export {
+  checkOutputPath,
+  stageFiles,
+  writeFilesAtomic,
+  writeFilesAtomicSync,
+  type OutputFile,
+  type StagedFiles,
+  type WriteFilesOptions,
+} from './write.js';

@@ -146,6 +146,40 @@ export async function writeFilesAtomic(outputs: readonly OutputFile[], options: 
  * ```
  */
 export function writeFilesAtomicSync(outputs: readonly OutputFile[], options: WriteFilesOptions = {}): void {
+  stageFiles(outputs, options).commit();
+}
+
+/** Outputs written to temporary files by {@link stageFiles}, not yet in place. */
+export interface StagedFiles {
+  /** The destination paths, in order. */
+  readonly paths: readonly string[];
+  /**
+   * Renames every temporary file over its destination. If one rename fails, the temporary files and
+   * the outputs already renamed are removed and `E_WRITE` is thrown. Once only.
+   */
+  commit(): void;
+  /** Removes the temporary files; nothing reaches the destinations. Idempotent; a no-op after `commit`. */
+  discard(): void;
+}
+
+/**
+ * The first half of {@link writeFilesAtomic}: checks every destination and writes every file to a
+ * temporary file in its folder, without touching the destinations. Call `commit()` once everything
+ * else the command produces (its standard output, say) has succeeded, or `discard()` when it has
+ * not, so that a failed command leaves none of its outputs.
+ *
+ * @param outputs - the files to write; paths must be distinct
+ * @param options - `op` for messages, `signal` to cancel (checked before each file and before commit)
+ * @returns the staged files
+ * @throws {@link @resprune/errors!ResPruneError} `E_WRITE` as {@link writeFilesAtomic} (nothing is
+ *   left on disk); `E_ABORTED` when `signal` is aborted
+ * @example
+ * ```ts
+ * const staged = stageFiles([{ path: 'kept.png', data: png }]);
+ * try { await printResult(); staged.commit(); } catch (e) { staged.discard(); throw e; }
+ * ```
+ */
+export function stageFiles(outputs: readonly OutputFile[], options: WriteFilesOptions = {}): StagedFiles {
   const op = options.op ?? 'writeFiles';
   if (!Array.isArray(outputs)) throw new ResPruneError('E_INVALID_OPTION', `${op}: outputs must be an array of { path, data }`);
   const seen = new Set<string>();
@@ -159,11 +193,13 @@ export function writeFilesAtomicSync(outputs: readonly OutputFile[], options: Wr
     seen.add(key);
   }
   const temps: string[] = [];
-  const renamed: string[] = [];
   const cancelled = (): void => {
     if (options.signal?.aborted === true) {
       throw new ResPruneError('E_ABORTED', `${op}: cancelled; no output was written`, { cause: options.signal.reason });
     }
+  };
+  const discardTemps = (): void => {
+    for (const t of temps) removeQuietly(t);
   };
   try {
     for (const o of outputs) {
@@ -172,18 +208,55 @@ export function writeFilesAtomicSync(outputs: readonly OutputFile[], options: Wr
       temps.push(temp);
       writeTemp(op, o.path, temp, o.data);
     }
-    cancelled();
-    outputs.forEach((o, k) => {
-      try {
-        renameSync(temps[k]!, o.path);
-      } catch (cause) {
-        throw writeError(op, o.path, reasonOf(cause), cause);
-      }
-      renamed.push(o.path);
-    });
   } catch (e) {
-    for (const t of temps) removeQuietly(t);
-    for (const r of renamed) removeQuietly(r);
+    discardTemps();
     throw e;
   }
+  let state: 'staged' | 'committed' | 'discarded' = 'staged';
+  return {
+    paths: outputs.map((o) => o.path),
+    commit(): void {
+      if (state !== 'staged') throw new ResPruneError('E_INTERNAL', `${op}: staged files were already ${state}`);
+      const renamed: string[] = [];
+      try {
+        cancelled();
+        outputs.forEach((o, k) => {
+          try {
+            renameSync(temps[k]!, o.path);
+          } catch (cause) {
+            throw writeError(op, o.path, reasonOf(cause), cause);
+          }
+          renamed.push(o.path);
+        });
+        state = 'committed';
+      } catch (e) {
+        state = 'discarded';
+        discardTemps();
+        for (const r of renamed) removeQuietly(r);
+        throw e;
+      }
+    },
+    discard(): void {
+      if (state !== 'staged') return;
+      state = 'discarded';
+      discardTemps();
+    },
+  };
+}
+
+/**
+ * Checks, before any work, that a path can be an output: its folder exists and it is absent or a
+ * regular file (not a directory or device). Lets a command fail in a second instead of after
+ * minutes of work.
+ *
+ * @param path - the destination
+ * @param op - prefix of error messages
+ * @throws {@link @resprune/errors!ResPruneError} `E_WRITE` naming the reason
+ * @example
+ * ```ts
+ * checkOutputPath('out/logits.npy', '--dump-logits');
+ * ```
+ */
+export function checkOutputPath(path: string, op = 'checkOutputPath'): void {
+  checkDestination(op, path);
 }

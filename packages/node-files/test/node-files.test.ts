@@ -11,6 +11,8 @@ import {
   readRegularFileSync,
   writeFilesAtomic,
   writeFilesAtomicSync,
+  stageFiles,
+  checkOutputPath,
 } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'resprune-node-files-'));
@@ -160,5 +162,23 @@ describe('writing: all outputs or none', () => {
     await expectRejection(writeFilesAtomic([{ path: path('out/c.txt'), data: 'c' }], { signal: c.signal }), 'E_ABORTED', /./);
     expect(existsSync(path('out/same.txt')) || existsSync(path('out/c.txt'))).toBe(false);
     expect(leftovers(path('out'))).toEqual([]);
+  });
+});
+
+describe('staging: write now, put in place later', () => {
+  it('commit puts every file in place; discard leaves nothing', () => {
+    const out = path('stage');
+    mkdirSync(out);
+    const a = stageFiles([{ path: join(out, 'a.txt'), data: 'a' }]);
+    expect(readdirSync(out).filter((n) => !n.endsWith('.tmp'))).toEqual([]);
+    a.commit();
+    expect(readFileSync(join(out, 'a.txt'), 'utf8')).toBe('a');
+    const b = stageFiles([{ path: join(out, 'b.txt'), data: 'b' }]);
+    b.discard();
+    b.discard();
+    expect(readdirSync(out)).toEqual(['a.txt']);
+    expectError(() => checkOutputPath(join(out, 'nope', 'x'), '--dump-logits'), 'E_WRITE', /--dump-logits: cannot write .*folder does not exist/);
+    expectError(() => checkOutputPath(out), 'E_WRITE', /directory/);
+    checkOutputPath(join(out, 'fresh.bin'));
   });
 });
