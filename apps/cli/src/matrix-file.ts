@@ -11,10 +11,11 @@ const FLOAT_DTYPES = new Set(['f2', 'f4', 'f8']);
 
 /**
  * Reads a `.npy` file of float16, float32 or float64 values, C order, shape [rows, cols], into
- * float32. Anything else is a typed error naming the file.
+ * float32. Anything else is a typed error naming the file. Only a regular file of at most 1 GiB is
+ * read (`readNpyFile`'s limit): a FIFO or `/dev/zero` is refused at once.
  */
-export async function readMatrixNpy(path: string, what: string): Promise<MatrixFile> {
-  const array = await readNpyFile(path);
+export async function readMatrixNpy(path: string, what: string, signal?: AbortSignal): Promise<MatrixFile> {
+  const array = await readNpyFile(path, signal === undefined ? {} : { signal });
   const dtype = array.dtype.replace(/^[<>|=]/, '');
   if (!FLOAT_DTYPES.has(dtype)) {
     throw new ResPruneError('E_DTYPE', `${what} ${path}: expected float16, float32 or float64, got dtype '${array.dtype}'`);

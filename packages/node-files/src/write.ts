@@ -96,7 +96,9 @@ function writeTemp(op: string, path: string, temp: string, data: Uint8Array | st
   try {
     fd = openSync(temp, 'wx', 0o666);
   } catch (cause) {
-    throw writeError(op, path, reasonOf(cause), cause);
+    // The folder was checked just before: ENOENT now means it accepts no new files (/proc, /sys).
+    const enoent = (cause as { code?: unknown }).code === 'ENOENT';
+    throw writeError(op, path, enoent ? 'no file can be created in its folder' : reasonOf(cause), cause);
   }
   try {
     let done = 0;
@@ -245,9 +247,10 @@ export function stageFiles(outputs: readonly OutputFile[], options: WriteFilesOp
 }
 
 /**
- * Checks, before any work, that a path can be an output: its folder exists and it is absent or a
- * regular file (not a directory or device). Lets a command fail in a second instead of after
- * minutes of work.
+ * Checks, before any work, that a path can be an output: its folder exists, it is absent or a
+ * regular file (not a directory or device), and a file can be created beside it (a temporary file
+ * is created and removed at once, which catches missing permission, a read-only file system and
+ * places such as /proc). Lets a command fail in a second instead of after minutes of work.
  *
  * @param path - the destination
  * @param op - prefix of error messages
@@ -259,4 +262,7 @@ export function stageFiles(outputs: readonly OutputFile[], options: WriteFilesOp
  */
 export function checkOutputPath(path: string, op = 'checkOutputPath'): void {
   checkDestination(op, path);
+  const probe = tempPathFor(path);
+  writeTemp(op, path, probe, new Uint8Array(0));
+  removeQuietly(probe);
 }

@@ -180,5 +180,7 @@ describe('staging: write now, put in place later', () => {
     expectError(() => checkOutputPath(join(out, 'nope', 'x'), '--dump-logits'), 'E_WRITE', /--dump-logits: cannot write .*folder does not exist/);
     expectError(() => checkOutputPath(out), 'E_WRITE', /directory/);
     checkOutputPath(join(out, 'fresh.bin'));
+    expect(readdirSync(out)).toEqual(['a.txt']); // the probe file is gone
+    expectError(() => checkOutputPath('/proc/resprune-probe.bin', '--overlay'), 'E_WRITE', /--overlay: cannot write/);
   });
 });
