@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import type { CliIO } from './io.js';
-import { EXIT_ABORTED, EXIT_BAD_INPUT, stdoutError } from './io.js';
+import { EXIT_BAD_INPUT, stdoutError } from './io.js';
 import { main } from './main.js';
 
 // stdout errors arrive asynchronously (as 'error' events and write callbacks). A reader that went
@@ -16,15 +16,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   stdoutFailure ??= error;
 });
 
-// Ctrl-C (or SIGTERM) aborts the command at its next step; it writes no output. A second Ctrl-C
-// exits at once.
-const controller = new AbortController();
-const onSignal = (): void => {
-  if (controller.signal.aborted) process.exit(EXIT_ABORTED);
-  controller.abort(new Error('interrupted'));
-};
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
+// Ctrl-C and SIGTERM end the process at once (the default), which leaves nothing: every output is
+// written to a temporary file first, and while temporary files exist emitOutputs traps the signals
+// to remove them and exit 130 (E_ABORTED).
 
 const io: CliIO = {
   stdout: (text) => {
@@ -42,7 +36,6 @@ const io: CliIO = {
         else reject(failure);
       });
     }),
-  signal: controller.signal,
 };
 
 async function run(): Promise<number> {

@@ -13,7 +13,7 @@ export interface CliIO {
    * Absent for collectors, which cannot fail.
    */
   flush?(): Promise<void>;
-  /** Aborted on Ctrl-C (SIGINT) or SIGTERM: commands stop at the next step and write nothing. */
+  /** When aborted, commands stop at their next step and write nothing (`E_ABORTED`). For embedding the CLI. */
   readonly signal?: AbortSignal;
 }
 
@@ -146,6 +146,11 @@ export function stdoutError(cause: unknown): ResPruneError {
  * text goes to stdout, and only when stdout has taken it are the files put in place. If anything
  * fails (a file, stdout, Ctrl-C), none of the command's files remain.
  *
+ * Ctrl-C (SIGINT) and SIGTERM keep their default effect (the process ends at once) everywhere else:
+ * a JavaScript handler could not run during a long synchronous computation anyway, and before this
+ * point nothing has been written. Only while temporary files exist are the signals trapped, so that
+ * they are removed before the command ends with `E_ABORTED` (exit 130).
+ *
  * @param io - the command's streams
  * @param command - name for messages
  * @param files - the output files (may be empty)
@@ -153,15 +158,30 @@ export function stdoutError(cause: unknown): ResPruneError {
  */
 export async function emitOutputs(io: CliIO, command: string, files: readonly OutputFile[], text: string): Promise<void> {
   checkAborted(io, command);
-  const staged = stageFiles(files, { op: command, ...(io.signal === undefined ? {} : { signal: io.signal }) });
+  const interrupted = new AbortController();
+  const onSignal = (): void => interrupted.abort(new Error('interrupted'));
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const stop = (): void => {
+    checkAborted(io, command);
+    if (interrupted.signal.aborted) {
+      throw new ResPruneError('E_ABORTED', `${command}: interrupted; no output was written`, { cause: interrupted.signal.reason });
+    }
+  };
+  let staged: ReturnType<typeof stageFiles> | undefined;
   try {
+    staged = stageFiles(files, { op: command, signal: interrupted.signal });
     io.stdout(text);
     await flushStdout(io);
-    checkAborted(io, command);
+    stop();
     staged.commit();
   } catch (e) {
-    staged.discard();
+    staged?.discard();
+    if (interrupted.signal.aborted && !(isResPruneError(e) && e.code === 'E_ABORTED')) stop();
     throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
