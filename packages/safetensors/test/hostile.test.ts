@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectError } from '@resprune/test-backends';
-import { fuzzParams, mutatedBytes, typedOrValid } from '@resprune/test-backends/fuzz';
+import { fuzzParams, mutatedBytes, mutatedJson, typedOrValid } from '@resprune/test-backends/fuzz';
 import { openSafetensors, readSafetensorsHeader, writeSafetensors } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'resprune-safetensors-hostile-'));
@@ -87,5 +87,34 @@ describe('fuzz: mutated safetensors files end in a typed error or valid tensors,
       fuzzParams('safetensors', 300),
     );
     expect(seen.size).toBeGreaterThan(1);
+  });
+
+  it('field-level header edits (valid JSON: hostile dtypes, shapes, offsets)', async () => {
+    const base = readFileSync(weights('fields.safetensors', Float32Array.from({ length: 6 }, (_, i) => i), 'F16'));
+    const headerLength = Number(base.readBigUInt64LE(0));
+    const header = JSON.parse(base.subarray(8, 8 + headerLength).toString('utf8')) as unknown;
+    const data = base.subarray(8 + headerLength);
+    const file = join(dir, 'fields-fuzz.safetensors');
+    const seen = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(mutatedJson(header), async (edited) => {
+        const json = Buffer.from(JSON.stringify(edited), 'utf8');
+        const len = Buffer.alloc(8);
+        len.writeBigUInt64LE(BigInt(json.length));
+        writeFileSync(file, Buffer.concat([len, json, data]));
+        seen.add(
+          await typedOrValid(() => {
+            const r = openSafetensors(file);
+            try {
+              for (const name of r.header.tensors.keys()) r.readFloat32(name, { requireFinite: true });
+            } finally {
+              r.close();
+            }
+          }, 1000),
+        );
+      }),
+      fuzzParams('safetensors header fields', 300),
+    );
+    expect([...seen].some((c) => c.startsWith('E_'))).toBe(true);
   });
 });
