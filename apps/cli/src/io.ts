@@ -91,27 +91,26 @@ export function progressBar(io: CliIO, label: string): ProgressBar {
   let last = -1;
   let lastStep: string | undefined;
   let open = false;
-  return {
-    update(fraction, message, step) {
-      const pct = Math.max(0, Math.min(100, Math.floor((Number.isFinite(fraction) ? fraction : 1) * 100)));
-      const text = message ? ` ${message}` : '';
-      if (io.isTTY === true) {
-        if (pct === last) return;
-        const filled = Math.round((pct / 100) * width);
-        io.stderr(`\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(pct).padStart(3)}%${text}\x1b[K`);
-        open = true;
-        if (pct === 100) this.done();
-      } else if ((pct === 0 || pct === 100 || step !== lastStep) && pct !== last) {
-        io.stderr(`${label}: ${pct}%${text}\n`);
-      }
-      last = pct;
-      lastStep = step;
-    },
-    done() {
-      if (open) io.stderr('\n');
-      open = false;
-    },
+  const done = (): void => {
+    if (open) io.stderr('\n');
+    open = false;
   };
+  const update = (fraction: number, message?: string, step?: string): void => {
+    const pct = Math.max(0, Math.min(100, Math.floor((Number.isFinite(fraction) ? fraction : 1) * 100)));
+    const text = message ? ` ${message}` : '';
+    if (io.isTTY === true) {
+      if (pct === last) return;
+      const filled = Math.round((pct / 100) * width);
+      io.stderr(`\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(pct).padStart(3)}%${text}\x1b[K`);
+      open = true;
+      if (pct === 100) done();
+    } else if ((pct === 0 || pct === 100 || step !== lastStep) && pct !== last) {
+      io.stderr(`${label}: ${pct}%${text}\n`);
+    }
+    last = pct;
+    lastStep = step;
+  };
+  return { update, done };
 }
 
 /** Throws `E_ABORTED` when the command was cancelled (Ctrl-C); call it between steps. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectRejection } from '@resprune/test-backends';
-import { emitOutputs, type CliIO } from '../src/io.js';
+import { emitOutputs, progressBar, type CliIO } from '../src/io.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'resprune-cli-emit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,5 +46,30 @@ describe('emitOutputs', () => {
     expect(readdirSync(dir)).toEqual([]);
     expect(process.listenerCount('SIGINT')).toBe(0); // the trap is gone again
     expect(existsSync(join(dir, 'a.txt'))).toBe(false);
+  });
+});
+
+describe('progressBar (the one bar of every command)', () => {
+  it('off a terminal: a line at 0 %, at each new step and at 100 %', () => {
+    const lines: string[] = [];
+    const bar = progressBar({ stdout: () => undefined, stderr: (t) => void lines.push(t) }, 'loading weights');
+    bar.update(0, 'a', 'shard-1');
+    bar.update(0.2, 'b', 'shard-1');
+    bar.update(0.5, 'c', 'shard-2');
+    bar.update(1, 'd', 'shard-2');
+    bar.done();
+    expect(lines).toEqual(['loading weights: 0% a\n', 'loading weights: 50% c\n', 'loading weights: 100% d\n']);
+  });
+
+  it('on a terminal: redrawn in place, ended by one newline', () => {
+    const out: string[] = [];
+    const bar = progressBar({ stdout: () => undefined, stderr: (t) => void out.push(t), isTTY: true }, 'x');
+    bar.update(0.5);
+    bar.update(0.5);
+    bar.done();
+    bar.done();
+    expect(out).toHaveLength(2);
+    expect(out[0]).toMatch(/^\rx \[#+-+\]  50%/);
+    expect(out[1]).toBe('\n');
   });
 });
