@@ -113,6 +113,10 @@ describe('2. small inputs that ask for huge work are refused before the work', (
     expectBadInput(runCli(['generate', '--model', path('model'), '--image', path('bomb.png'), '--prompt', 'hi']), /^resprune generate: E_LIMIT: .*above the limit/);
   });
 
+  it('a .npy input above --max-npy-bytes is E_LIMIT before it is read', () => {
+    expectBadInput(runCli(['select', '--visual', path('v.npy'), '--keep', '3', '--max-npy-bytes', '1000']), /^resprune select: E_LIMIT: --visual .*v\.npy: 96128 bytes, above the limit of 1000; pass --max-npy-bytes N/);
+  });
+
   it('--repeat and --max-new-tokens are bounded', () => {
     expectBadInput(runCli(['select', '--visual', path('v.npy'), '--keep', '3', '--repeat', '1000000']), /E_INVALID_OPTION: --repeat must be an integer from 1 to 1000/);
     expectBadInput(runCli(['select', '--visual', path('v.npy'), '--keep', '3', '--repeat', '0']), /E_INVALID_OPTION: --repeat/);

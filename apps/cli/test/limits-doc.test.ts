@@ -9,7 +9,7 @@ import { DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS as LIBRARY_MAX_PIXELS } fro
 import { DEFAULT_MAX_FILE_BYTES } from '@resprune/node-files';
 import { DEFAULT_MAX_NPY_BYTES } from '@resprune/npy';
 import { repoRoot } from '@resprune/test-backends';
-import { DEFAULT_MAX_PIXELS, MAX_NEW_TOKENS, MAX_PIXELS_CEILING, MAX_REPEAT } from '../src/limits.js';
+import { DEFAULT_MAX_NPY_BYTES as CLI_MAX_NPY_BYTES, DEFAULT_MAX_PIXELS, MAX_NEW_TOKENS, MAX_PIXELS_CEILING, MAX_REPEAT } from '../src/limits.js';
 import { EXIT_ABORTED, EXIT_BAD_INPUT } from '../src/io.js';
 
 const page = readFileSync(`${repoRoot()}/docs/guide/limits-and-errors.md`, 'utf8');
@@ -36,7 +36,9 @@ describe('docs/guide/limits-and-errors.md', () => {
     expect(limits).toMatch(/\| image file \| 256 MiB \|/);
     expect(DEFAULT_MAX_NPY_BYTES).toBe(1 << 30);
     expect(DEFAULT_MAX_FILE_BYTES).toBe(1 << 30);
-    expect(limits).toMatch(/\| `\.npy` file \| 1 GiB \|/);
+    expect(limits).toMatch(/\| `\.npy` file \(library\) \| 1 GiB \|/);
+    expect(CLI_MAX_NPY_BYTES).toBe(512 << 20);
+    expect(limits).toMatch(/\| `\.npy` input of the CLI \| 512 MiB .*\| `--max-npy-bytes N` \|/);
     expect(limits).toContain(`| \`resprune select --repeat\` | 1 to ${MAX_REPEAT} |`);
     expect(limits).toContain(`| \`resprune generate --max-new-tokens\` | 0 to ${MAX_NEW_TOKENS} |`);
   });

@@ -8,7 +8,7 @@ import { useFastKernels } from '../fast-kernels.js';
 import { METHOD_FLAGS, methodFromFlags, methodHelp } from '../method-flags.js';
 import { readMatrixNpy } from '../matrix-file.js';
 import { checkAborted, type CliIO, emitOutputs, OUTPUT_FLAGS, parseChoice, parseNumber, progressBar, reportError, usageError } from '../io.js';
-import { MAX_PIXELS_FLAG, MAX_PIXELS_HELP, maxPixelsFromFlags } from '../limits.js';
+import { MAX_NPY_BYTES_FLAG, MAX_NPY_BYTES_HELP, MAX_PIXELS_FLAG, MAX_PIXELS_HELP, maxNpyBytesFromFlags, maxPixelsFromFlags } from '../limits.js';
 import { checkOutputPath, type OutputFile } from '@resprune/node-files';
 
 const HELP = (): string => `Usage: resprune image PHOTO (--keep K | --ratio R | --energy E) [options]
@@ -23,6 +23,7 @@ Extracts real visual tokens from a photo (MobileNetV2 from nsfwjs at 768x768 px:
   --tokens OUT.npy      also write the extracted tokens [576, d] as float32 .npy
                         (files are written all or none: a failed run leaves neither)
 ${MAX_PIXELS_HELP}
+${MAX_NPY_BYTES_HELP}
   --backend B           auto | cpu | wasm | tensorflow (default auto)
   --json                print one JSON object on stdout
 ${methodHelp()}
@@ -44,6 +45,7 @@ export async function imageCommand(argv: string[], io: CliIO): Promise<number> {
         tokens: { type: 'string' },
         backend: { type: 'string' },
         ...MAX_PIXELS_FLAG,
+        ...MAX_NPY_BYTES_FLAG,
         ...METHOD_FLAGS,
         ...OUTPUT_FLAGS,
       },
@@ -61,13 +63,14 @@ export async function imageCommand(argv: string[], io: CliIO): Promise<number> {
     const normalize = parseChoice('normalize', values.normalize, ['none', 'l2', 'center'] as const, 'none');
     const backendName = parseChoice<BackendRequest>('backend', values.backend, ['auto', 'cpu', 'wasm', 'tensorflow'], 'auto');
     const maxPixels = maxPixelsFromFlags(values);
+    const maxNpyBytes = maxNpyBytesFromFlags(values);
     // Output destinations are checked before any work, so a typo fails in a second, not after extraction.
     if (values.overlay !== undefined) checkOutputPath(values.overlay, '--overlay');
     if (values.tokens !== undefined) checkOutputPath(values.tokens, '--tokens');
 
     const signal = io.signal === undefined ? {} : { signal: io.signal };
     const image = await decodeImage(photo, { maxPixels, ...signal });
-    const text = values.text === undefined ? undefined : await readMatrixNpy(values.text, '--text', io.signal);
+    const text = values.text === undefined ? undefined : await readMatrixNpy(values.text, '--text', maxNpyBytes, io.signal);
     checkAborted(io, 'image');
     const backend = await useBackend(backendName);
     await useFastKernels();

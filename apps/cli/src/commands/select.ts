@@ -8,7 +8,7 @@ import { useFastKernels } from '../fast-kernels.js';
 import { METHOD_FLAGS, methodFromFlags, methodHelp } from '../method-flags.js';
 import { readMatrixNpy } from '../matrix-file.js';
 import { checkAborted, type CliIO, OUTPUT_FLAGS, parseBoundedInteger, parseChoice, parseNumber, reportError, usageError } from '../io.js';
-import { MAX_REPEAT } from '../limits.js';
+import { MAX_NPY_BYTES_FLAG, MAX_NPY_BYTES_HELP, MAX_REPEAT, maxNpyBytesFromFlags } from '../limits.js';
 
 const HELP = (): string => `Usage: resprune select --visual V.npy [--text T.npy] (--keep K | --ratio R | --energy E) [options]
 
@@ -25,6 +25,7 @@ Selects visual tokens with ResPrune (method.md §2), or a peer method (--method)
   --rank-tolerance T    rank-exhaustion threshold (default 1e-6)
   --backend B           auto | cpu | wasm | tensorflow (default auto)
   --repeat R            run the selection R times (1 to ${MAX_REPEAT}); ms.select is the best run, ms.runs all of them
+${MAX_NPY_BYTES_HELP}
   --json                print one JSON object on stdout
 ${methodHelp()}
 
@@ -61,6 +62,7 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
         policy: { type: 'string' },
         newlines: { type: 'string' },
         'min-tokens': { type: 'string' },
+        ...MAX_NPY_BYTES_FLAG,
         ...METHOD_FLAGS,
         ...OUTPUT_FLAGS,
       },
@@ -77,10 +79,11 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
     const normalize = parseChoice('normalize', values.normalize, ['none', 'l2', 'center'] as const, 'none');
     const rankTolerance = parseNumber('rank-tolerance', values['rank-tolerance']);
     const repeat = parseBoundedInteger('repeat', values.repeat, 1, MAX_REPEAT) ?? 1;
+    const maxNpyBytes = maxNpyBytesFromFlags(values);
     const backendName = parseChoice<BackendRequest>('backend', values.backend, ['auto', 'cpu', 'wasm', 'tensorflow'], 'auto');
 
-    const visual = await readMatrixNpy(values.visual, '--visual', io.signal);
-    const text = values.text === undefined ? undefined : await readMatrixNpy(values.text, '--text', io.signal);
+    const visual = await readMatrixNpy(values.visual, '--visual', maxNpyBytes, io.signal);
+    const text = values.text === undefined ? undefined : await readMatrixNpy(values.text, '--text', maxNpyBytes, io.signal);
     checkAborted(io, 'select');
     const backend = await useBackend(backendName);
     await useFastKernels();
