@@ -94,10 +94,11 @@ export function sharedPhotos(dir: string): Plugin {
 
 /**
  * Node-only modules that `@resprune/image-features` imports lazily for `decodeImage` (sharp,
- * node:fs/promises) must never reach the browser bundle: the page decodes images itself and hands
- * the extractor raw RGB pixels. This resolves them to a module that throws if anything calls it.
+ * node:fs/promises, @resprune/node-files) must never reach the browser bundle: the page decodes
+ * images itself and hands the extractor raw RGB pixels. This resolves them to a module that throws
+ * if anything calls it.
  */
-export function nodeOnly(ids: readonly string[] = ['sharp', 'node:fs/promises']): Plugin {
+export function nodeOnly(ids: readonly string[] = ['sharp', 'node:fs/promises', '@resprune/node-files']): Plugin {
   const prefix = '\0resprune-node-only:';
   return {
     name: 'resprune-node-only',
@@ -112,6 +113,7 @@ export function nodeOnly(ids: readonly string[] = ['sharp', 'node:fs/promises'])
         `const fail = () => { throw new Error(${name} + " is Node-only; the web demo decodes images with createImageBitmap"); };`,
         'export default fail;',
         'export const stat = fail;',
+        'export const readRegularFile = fail;',
       ].join('\n');
     },
   };
