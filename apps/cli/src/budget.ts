@@ -1,24 +1,54 @@
 import { ResPruneError } from '@resprune/errors';
-import { parseNumber } from './io.js';
+import { parseNumber, usageError } from './io.js';
 
 /** Exactly one budget, as given on the command line. */
 export type CliBudget = { readonly keep: number } | { readonly ratio: number } | { readonly energy: number };
 
-/** Reads --keep / --ratio / --energy; exactly one must be present. */
-export function budgetFromFlags(values: { keep?: string | undefined; ratio?: string | undefined; energy?: string | undefined }): CliBudget {
+/** A budget with the optional bounds of an energy budget. */
+export interface CliBudgetChoice {
+  /** The budget, or undefined when none was given (and none was required). */
+  readonly budget: CliBudget | undefined;
+  /** `--min-keep`, only with `--energy`. */
+  readonly minKeep?: number;
+  /** `--max-keep`, only with `--energy`. */
+  readonly maxKeep?: number;
+}
+
+/** The flag values {@link budgetFromFlags} reads. */
+export interface BudgetFlagValues {
+  readonly keep?: string | undefined;
+  readonly ratio?: string | undefined;
+  readonly energy?: string | undefined;
+  readonly 'min-keep'?: string | undefined;
+  readonly 'max-keep'?: string | undefined;
+}
+
+/**
+ * The one budget reader of the CLI: --keep / --ratio / --energy (exactly one when `required`, at most
+ * one otherwise) and --min-keep / --max-keep, which only apply to --energy. Numbers are parsed
+ * strictly; their ranges are checked by the selector or pipeline (E_BUDGET).
+ */
+export function budgetFromFlags(values: BudgetFlagValues, { required = true } = {}): CliBudgetChoice {
   const keep = parseNumber('keep', values.keep, { integer: true });
   const ratio = parseNumber('ratio', values.ratio);
   const energy = parseNumber('energy', values.energy);
+  const minKeep = parseNumber('min-keep', values['min-keep'], { integer: true });
+  const maxKeep = parseNumber('max-keep', values['max-keep'], { integer: true });
   const given = [keep, ratio, energy].filter((v) => v !== undefined).length;
-  if (given !== 1) {
-    throw new ResPruneError('E_BUDGET', `give exactly one budget: --keep K, --ratio R or --energy E (got ${given})`);
+  if (given > 1 || (required && given === 0)) {
+    throw new ResPruneError('E_BUDGET', `give ${required ? 'exactly' : 'at most'} one budget: --keep K, --ratio R or --energy E (got ${given})`);
   }
-  if (keep !== undefined) return { keep };
-  if (ratio !== undefined) return { ratio };
-  return { energy: energy! };
+  if ((minKeep !== undefined || maxKeep !== undefined) && energy === undefined) {
+    throw usageError('--min-keep / --max-keep only apply to --energy');
+  }
+  const bounds = { ...(minKeep === undefined ? {} : { minKeep }), ...(maxKeep === undefined ? {} : { maxKeep }) };
+  if (keep !== undefined) return { budget: { keep } };
+  if (ratio !== undefined) return { budget: { ratio } };
+  if (energy !== undefined) return { budget: { energy }, ...bounds };
+  return { budget: undefined };
 }
 
-/** The parseArgs options of a budget: exactly one of them must be given ({@link budgetFromFlags}). */
+/** The parseArgs options of a budget ({@link budgetFromFlags}). */
 export const BUDGET_FLAGS = {
   keep: { type: 'string' },
   ratio: { type: 'string' },

@@ -53,9 +53,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   // command's contract, so keep them quiet unless RESPRUNE_DEBUG is set.
   if (process.env['RESPRUNE_DEBUG'] === undefined) tf.enableProdMode();
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    // No command is a usage error: one line on stderr, stdout stays empty.
+    io.stderr(`resprune: E_INVALID_OPTION: no command given; expected one of ${[...Object.keys(COMMANDS), ...Object.keys(OPTIONAL)].join(', ')} (resprune --help describes them)\n`);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout(help());
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   if (name === '--version' || name === '-v') {
     io.stdout(`${version()}\n`);

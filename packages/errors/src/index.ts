@@ -32,7 +32,7 @@
  * | `E_BACKBONE_DUPLICATE` | an adapter id registered twice without `override` |
  * | `E_BACKBONE_CONFIG` | a backbone config.json is missing fields or is inconsistent |
  * | `E_IMAGE_SIZE` | an image size of zero, negative, or not an integer |
- * | `E_FILE_NOT_FOUND` | a file or directory does not exist |
+ * | `E_FILE_NOT_FOUND` | a file or directory does not exist, or is not a regular file (a directory, FIFO or device given as a file) |
  * | `E_FILE_CORRUPT` | a file is truncated or malformed |
  * | `E_NPY_FORMAT` | a .npy file is malformed or has an unsupported layout |
  * | `E_IMAGE_DECODE` | an image file cannot be decoded |
@@ -43,8 +43,9 @@
  * | `E_TENSOR_SHAPE` | a named weight has the wrong shape |
  * | `E_MODEL` | a model (network) failed to load or run |
  * | `E_WASM_UNAVAILABLE` | a WebAssembly kernel cannot be instantiated here |
- * | `E_CONTEXT_LENGTH` | a prompt and its new tokens do not fit in the model's context |
- * | `E_ABORTED` | the caller cancelled the work through an `AbortSignal` |
+ * | `E_LIMIT` | an input exceeds a documented resource limit (file bytes, image pixels, prompt tokens, repeats); the message names the limit and how to raise it |
+ * | `E_WRITE` | an output file (or stdout) could not be written: missing folder, a folder or device given as the file, no permission, disk full |
+ * | `E_ABORTED` | the work was cancelled through an `AbortSignal` (or Ctrl-C in the CLI) |
  * | `E_INTERNAL` | a bug: an invariant of the library itself failed |
  */
 export const ERROR_CODES = [
@@ -72,7 +73,8 @@ export const ERROR_CODES = [
   'E_TENSOR_SHAPE',
   'E_MODEL',
   'E_WASM_UNAVAILABLE',
-  'E_CONTEXT_LENGTH',
+  'E_LIMIT',
+  'E_WRITE',
   'E_ABORTED',
   'E_INTERNAL',
 ] as const;

@@ -1,7 +1,7 @@
 /** The browser implementations of decoding and PNG encoding, on createImageBitmap and a 2D canvas. */
 import { ResPruneError, isResPruneError } from '@resprune/errors';
 import type * as NodeEntry from './index.js';
-import { assertRgbImage, checkMaxSide, describe, fitInside, isBlobLike, isRgbImage, rgbaToRgb, type DecodeOptions, type ImageSource, type RgbImage } from './image.js';
+import { assertRgbImage, checkMaxPixels, checkMaxSide, checkPixelCount, describe, fitInside, isBlobLike, isRgbImage, rgbaToRgb, type DecodeOptions, type ImageSource, type RgbImage } from './image.js';
 import { checkOverlayOptions, keptMask, paint, toRgba, type OverlayOptions, type TokenGrid } from './overlay.js';
 
 /*
@@ -80,6 +80,7 @@ async function toBlob(op: string, input: ImageSource): Promise<Blob> {
 export const decodeImage: typeof NodeEntry.decodeImage = async (input: ImageSource, options: DecodeOptions = {}): Promise<RgbImage> => {
   const op = 'decodeImage';
   const maxSide = checkMaxSide(op, options.maxSide);
+  const maxPixels = checkMaxPixels(op, options.maxPixels);
   const label = typeof input === 'string' ? `'${input}'` : 'the given bytes';
   const blob = await toBlob(op, input);
   if (blob.size === 0) throw new ResPruneError('E_IMAGE_DECODE', `${op}: the image bytes are empty`);
@@ -97,6 +98,7 @@ export const decodeImage: typeof NodeEntry.decodeImage = async (input: ImageSour
     if (bitmap.width === 0 || bitmap.height === 0) {
       throw new ResPruneError('E_IMAGE_SIZE', `${op}: ${label} is empty (${bitmap.width}×${bitmap.height})`);
     }
+    checkPixelCount(op, label, bitmap.width, bitmap.height, maxPixels);
     const { width, height } = fitInside(bitmap.width, bitmap.height, maxSide);
     const { ctx } = canvas2d(op, width, height);
     ctx.fillStyle = '#ffffff'; // transparency flattened onto white, as in Node

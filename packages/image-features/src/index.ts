@@ -23,4 +23,4 @@
  */
 
 export * from './shared.js';
-export { decodeImage, renderOverlay } from './node.js';
+export { decodeImage, readImageHeader, renderOverlay, type ImageHeader } from './node.js';

@@ -1,6 +1,18 @@
 /** The Node implementations of decoding and PNG encoding, on sharp (imported on first use). */
 import { ResPruneError, isResPruneError } from '@resprune/errors';
-import { assertRgbImage, checkMaxSide, describe, isBlobLike, isRgbImage, type DecodeOptions, type ImageSource, type RgbImage } from './image.js';
+import {
+  assertRgbImage,
+  checkMaxPixels,
+  checkMaxSide,
+  checkPixelCount,
+  DEFAULT_MAX_IMAGE_BYTES,
+  describe,
+  isBlobLike,
+  isRgbImage,
+  type DecodeOptions,
+  type ImageSource,
+  type RgbImage,
+} from './image.js';
 import { checkOverlayOptions, keptMask, paint, type OverlayOptions, type TokenGrid } from './overlay.js';
 
 type SharpFactory = (typeof import('sharp'))['default'];
@@ -17,15 +29,67 @@ async function loadSharp(op: string): Promise<SharpFactory> {
   }
 }
 
-async function checkFile(op: string, path: string): Promise<void> {
-  const { stat } = await import('node:fs/promises');
+/** Reads a path through the shared bounded reader (regular files only, never blocks on a FIFO). */
+async function readImageBytes(op: string, path: string, options: DecodeOptions): Promise<Uint8Array> {
+  const { readRegularFile } = await import('@resprune/node-files');
+  return readRegularFile(path, {
+    op,
+    maxBytes: options.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES,
+    raise: 'pass { maxBytes } to raise the limit',
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+}
+
+/** What an image's header says, from {@link readImageHeader}. */
+export interface ImageHeader {
+  /** Width in pixels, as stored (before EXIF rotation). */
+  readonly width: number;
+  /** Height in pixels, as stored. */
+  readonly height: number;
+  /** The format sharp detected, e.g. `'jpeg'`, `'png'`, `'webp'`. */
+  readonly format: string;
+}
+
+/** Reads the header of encoded bytes with sharp and checks the pixel limit; nothing is decoded. */
+async function headerOf(op: string, bytes: Uint8Array, label: string, maxPixels: number): Promise<ImageHeader> {
+  const sharp = await loadSharp(op);
+  let meta;
   try {
-    const s = await stat(path);
-    if (!s.isFile()) throw new ResPruneError('E_FILE_NOT_FOUND', `${op}: '${path}' is not a file`, { details: { path } });
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (cause) {
-    if (isResPruneError(cause)) throw cause;
-    throw new ResPruneError('E_FILE_NOT_FOUND', `${op}: cannot open '${path}': no such file`, { cause, details: { path } });
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new ResPruneError('E_IMAGE_DECODE', `${op}: ${label} is not a readable image (${reason.trim()})`, { cause });
   }
+  const { width, height, format } = meta;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width! <= 0 || height! <= 0) {
+    throw new ResPruneError('E_IMAGE_DECODE', `${op}: ${label} has no valid width and height in its header`);
+  }
+  checkPixelCount(op, label, width!, height!, maxPixels);
+  return { width: width!, height: height!, format: String(format) };
+}
+
+/**
+ * Reads an image's size from its header, without decoding the pixels, and checks it against a pixel limit.
+ * Use it to validate a request before slow work starts. Node only (sharp).
+ *
+ * @param input - a file path (read only if it is a regular file within `maxBytes`), or encoded bytes
+ * @param options - `maxPixels` (default {@link DEFAULT_MAX_PIXELS}), `maxBytes`, `signal`
+ * @returns width, height (as stored, before EXIF rotation) and format
+ * @throws {@link @resprune/errors!ResPruneError} `E_FILE_NOT_FOUND` when the path is missing or not
+ *   a regular file; `E_LIMIT` above `maxPixels` or `maxBytes`; `E_IMAGE_DECODE` when it is not an image
+ * @example
+ * ```ts
+ * const { width, height } = await readImageHeader('photo.jpg', { maxPixels: 50_000_000 });
+ * ```
+ */
+export async function readImageHeader(input: string | Uint8Array, options: DecodeOptions = {}): Promise<ImageHeader> {
+  const op = 'readImageHeader';
+  const maxPixels = checkMaxPixels(op, options.maxPixels);
+  const bytes = typeof input === 'string' ? await readImageBytes(op, input, options) : input;
+  if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
+    throw new ResPruneError('E_IMAGE_DECODE', `${op}: expected a file path or non-empty encoded image bytes`);
+  }
+  return headerOf(op, bytes, typeof input === 'string' ? `'${input}'` : 'the given bytes', maxPixels);
 }
 
 /**
@@ -54,11 +118,12 @@ async function checkFile(op: string, path: string): Promise<void> {
 export async function decodeImage(input: ImageSource, options: DecodeOptions = {}): Promise<RgbImage> {
   const op = 'decodeImage';
   const maxSide = checkMaxSide(op, options.maxSide);
+  const maxPixels = checkMaxPixels(op, options.maxPixels);
   const label = typeof input === 'string' ? `'${input}'` : 'the given bytes';
-  let source: string | Uint8Array;
+  let source: Uint8Array;
   if (typeof input === 'string') {
-    await checkFile(op, input);
-    source = input;
+    source = await readImageBytes(op, input, options);
+    if (source.length === 0) throw new ResPruneError('E_IMAGE_DECODE', `${op}: ${label} is empty`, { details: { path: input } });
   } else if (input instanceof Uint8Array) {
     source = input;
   } else if (input instanceof ArrayBuffer) {
@@ -68,10 +133,11 @@ export async function decodeImage(input: ImageSource, options: DecodeOptions = {
   } else {
     throw new ResPruneError('E_IMAGE_DECODE', `${op}: expected a file path, a Uint8Array or ArrayBuffer of encoded image bytes, or a Blob; got ${describe(input)}`);
   }
-  if (typeof source !== 'string' && source.length === 0) throw new ResPruneError('E_IMAGE_DECODE', `${op}: the image bytes are empty`);
+  if (source.length === 0) throw new ResPruneError('E_IMAGE_DECODE', `${op}: the image bytes are empty`);
+  await headerOf(op, source, label, maxPixels);
   const sharp = await loadSharp(op);
   try {
-    let pipeline = sharp(source, { failOn: 'warning' })
+    let pipeline = sharp(source, { failOn: 'warning', limitInputPixels: Math.min(Math.floor(maxPixels), 0x3fffffff) })
       .rotate() // apply EXIF orientation
       .flatten({ background: { r: 255, g: 255, b: 255 } })
       .toColourspace('srgb');

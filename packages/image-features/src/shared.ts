@@ -1,5 +1,5 @@
 /** What both platform entries export unchanged: the image type, its checks and the pure-JS overlay. */
-export { assertRgbImage, type BlobLike, type DecodeOptions, type ImageSource, type RgbImage } from './image.js';
+export { assertRgbImage, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS, type BlobLike, type DecodeOptions, type ImageSource, type RgbImage } from './image.js';
 export {
   asciiGrid,
   drawOverlay,

@@ -64,7 +64,7 @@ describe('decodeImage', () => {
 
   it('a missing path or a directory is E_FILE_NOT_FOUND', async () => {
     await expectRejection(decodeImage(join(dir, 'missing.jpg')), 'E_FILE_NOT_FOUND', /missing\.jpg': no such file/);
-    await expectRejection(decodeImage(dir), 'E_FILE_NOT_FOUND', /is not a file/);
+    await expectRejection(decodeImage(dir), 'E_FILE_NOT_FOUND', /is a directory, not a regular file/);
   });
 
   it('a text file, a truncated JPEG, empty bytes or a wrong argument are E_IMAGE_DECODE', async () => {

@@ -14,7 +14,7 @@
  */
 
 export { decodeFloat16 } from './float16.js';
-export { readNpyFile, writeNpyFile } from './file.js';
+export { DEFAULT_MAX_NPY_BYTES, readNpyFile, writeNpyFile, type ReadNpyFileOptions, type WriteNpyFileOptions } from './file.js';
 export { readNpy, toFloat32, toFloat64 } from './read.js';
 export {
   NPY_DTYPES,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,35 @@ describe('readNpyFile / writeNpyFile', () => {
   it('a missing file or a directory is E_FILE_NOT_FOUND', async () => {
     await expectRejection(readNpyFile(join(dir, 'nope.npy')), 'E_FILE_NOT_FOUND', /nope\.npy': no such file/);
     await expectRejection(readNpyFile(dir), 'E_FILE_NOT_FOUND', /is a directory/);
-    await expectRejection(writeNpyFile(join(dir, 'no-folder', 'x.npy'), new Float32Array(1), [1]), 'E_FILE_NOT_FOUND', /no such file/);
+    await expectRejection(writeNpyFile(join(dir, 'no-folder', 'x.npy'), new Float32Array(1), [1]), 'E_WRITE', /folder does not exist/);
+  });
+
+  it('input that never ends or never arrives is refused at once: /dev/zero, a FIFO with no writer', async () => {
+    const fifo = join(dir, 'pipe.npy');
+    execFileSync('mkfifo', [fifo]);
+    const t0 = performance.now();
+    await expectRejection(readNpyFile('/dev/zero'), 'E_FILE_NOT_FOUND', /readNpyFile: cannot open '\/dev\/zero': it is a character device/);
+    await expectRejection(readNpyFile(fifo), 'E_FILE_NOT_FOUND', /FIFO/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('a file above maxBytes is E_LIMIT before it is read, naming how to raise the limit', async () => {
+    const path = join(dir, 'limit.npy');
+    await writeNpyFile(path, new Float32Array(100), [100]);
+    await expectRejection(readNpyFile(path, { maxBytes: 200 }), 'E_LIMIT', /above the limit of 200 bytes; pass readNpyFile\(path, \{ maxBytes \}\)/);
+    expect((await readNpyFile(path, { maxBytes: 528 })).shape).toEqual([100]);
+  });
+
+  it('writes atomically: a failed write leaves neither a truncated file nor a temporary file', async () => {
+    const path = join(dir, 'atomic.npy');
+    await writeNpyFile(path, new Float32Array([1, 2]), [2]);
+    await expectRejection(writeNpyFile('/dev/full', new Float32Array(4), [4]), 'E_WRITE', /not a regular file/);
+    await expectRejection(writeNpyFile(dir, new Float32Array(4), [4]), 'E_WRITE', /directory/);
+    const c = new AbortController();
+    c.abort();
+    await expectRejection(writeNpyFile(path, new Float32Array([3, 4, 5]), [3], { signal: c.signal }), 'E_ABORTED', /cancelled/);
+    expect((await readNpyFile(path)).shape).toEqual([2]);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
   it('a corrupt file names its path in the error', async () => {

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkRegularFile, readRegularFileSync } from '@resprune/node-files';
 import * as tf from '@tensorflow/tfjs-core';
 import { ResPruneError, isResPruneError } from '@resprune/errors';
-import { openSafetensors, readSafetensorsHeader, type SafetensorsHeader, type SafetensorsReader } from './safetensors.js';
+import { openSafetensors, readSafetensorsHeader, type SafetensorsHeader, type SafetensorsReader } from '@resprune/safetensors';
 
 /** Name of the single-file weights in a Hugging Face checkpoint. */
 export const SINGLE_WEIGHTS_FILE = 'model.safetensors';
@@ -52,13 +53,29 @@ export interface CheckpointFiles {
   readonly layout: TensorNameLayout;
 }
 
-function readJson(file: string, code: 'E_CHECKPOINT' | 'E_TOKENIZER' = 'E_CHECKPOINT'): unknown {
-  let text: string;
+/**
+ * Largest JSON file of a checkpoint that is read (config, index, tokenizer, chat template): 64 MiB.
+ * The largest real ones (tokenizer.json of 256k-token vocabularies) are about 35 MB.
+ */
+export const MAX_CHECKPOINT_JSON_BYTES = 64 << 20;
+
+/**
+ * Reads a small text file of a checkpoint through the shared bounded reader: only a regular file
+ * (a FIFO or device is refused without being opened), at most {@link MAX_CHECKPOINT_JSON_BYTES}.
+ */
+export function readCheckpointText(file: string): string {
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new ResPruneError('E_FILE_NOT_FOUND', `${file}: cannot read (${(cause as { code?: string }).code ?? 'error'}).`, { cause, details: { file } });
+    bytes = readRegularFileSync(file, { op: 'checkpoint', maxBytes: MAX_CHECKPOINT_JSON_BYTES, raise: 'a checkpoint file this large is not supported' });
+  } catch (e) {
+    const err = e as ResPruneError;
+    throw new ResPruneError(err.code, err.message, { cause: err, details: { ...err.details, file } });
   }
+  return new TextDecoder().decode(bytes);
+}
+
+function readJson(file: string, code: 'E_CHECKPOINT' | 'E_TOKENIZER' = 'E_CHECKPOINT'): unknown {
+  const text = readCheckpointText(file);
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -72,7 +89,8 @@ function readJson(file: string, code: 'E_CHECKPOINT' | 'E_TOKENIZER' = 'E_CHECKP
  * @param file - path
  * @param code - error code for invalid JSON
  * @returns the parsed value
- * @throws {@link @resprune/errors!ResPruneError} `E_FILE_NOT_FOUND` when unreadable, `code` when not JSON
+ * @throws {@link @resprune/errors!ResPruneError} `E_FILE_NOT_FOUND` when missing, unreadable or not a regular file (a FIFO
+ *   or device is refused without being opened), `E_LIMIT` above 64 MiB, `code` when not JSON
  * @example
  * ```ts
  * const cfg = readJsonFile('ckpt/config.json');
@@ -126,6 +144,7 @@ export function locateWeights(dir: string): CheckpointFiles {
       if (!existsSync(s)) {
         throw new ResPruneError('E_CHECKPOINT', `${s}: shard named by ${WEIGHTS_INDEX_FILE} is missing.`, { details: { file: s } });
       }
+      checkRegularFile(s, { op: `shard of ${WEIGHTS_INDEX_FILE}` }); // a FIFO or device as a shard: refused now, not when its header is read
     }
   } else if (existsSync(singlePath)) {
     shards = [singlePath];

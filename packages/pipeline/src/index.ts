@@ -7,7 +7,7 @@
  *   stops before the prefill and returns the pruned `inputs_embeds` and position ids for another engine.
  * - A model family ({@link ModelFamily}) is a module: processor, vision encoder + connector, decoder settings and
  *   backbone adapters; {@link modelFamilies} maps `model_type` to one. The request loop names no family.
- * - Its own safetensors reader ({@link openSafetensors}, {@link readSafetensorsHeader}) handles F32, F16 and BF16,
+ * - The safetensors reader of `@resprune/safetensors` ({@link openSafetensors}, {@link readSafetensorsHeader}, re-exported here) handles F32, F16 and BF16,
  *   single files and sharded checkpoints, with typed errors naming file and tensor.
  * - {@link writeRandomLlavaCheckpoint} writes a random checkpoint in the same layout, for tests and benchmarks.
  *
@@ -39,7 +39,7 @@ export {
   type SafetensorsHeader,
   type SafetensorsReader,
   type SafetensorsTensorSpec,
-} from './safetensors.js';
+} from '@resprune/safetensors';
 export {
   SINGLE_WEIGHTS_FILE,
   WEIGHTS_INDEX_FILE,

@@ -4,7 +4,7 @@ import { ResPruneError } from '@resprune/errors';
 import { layoutName, WEIGHTS_INDEX_FILE, SINGLE_WEIGHTS_FILE, type TensorNameLayout } from './checkpoint.js';
 import { parseLlavaConfig, type ClipVisionConfig, type LlamaTextConfig } from './config.js';
 import { llavaWeightSpec } from './models/llava.js';
-import { writeSafetensors, type SafetensorsDtype, type SafetensorsTensorSpec } from './safetensors.js';
+import { writeSafetensors, type SafetensorsDtype, type SafetensorsTensorSpec } from '@resprune/safetensors';
 import { mulberry32Uint32 } from '@resprune/random';
 
 /** Options of {@link writeRandomLlavaCheckpoint}. */

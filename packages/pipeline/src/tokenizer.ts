@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { TokenizerLoader } from '@lenml/tokenizers';
 import { ResPruneError } from '@resprune/errors';
+import { readCheckpointText } from './checkpoint.js';
 
 /**
  * What the pipeline needs from a tokenizer. {@link loadCheckpointTokenizer} builds one from the checkpoint's
@@ -45,8 +46,9 @@ function tokString(v: unknown): string | undefined {
 
 function readJsonOr(file: string): Record<string, unknown> | undefined {
   if (!existsSync(file)) return undefined;
+  const text = readCheckpointText(file); // regular files only, bounded (E_FILE_NOT_FOUND / E_LIMIT)
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(text) as Record<string, unknown>;
   } catch (cause) {
     throw new ResPruneError('E_TOKENIZER', `${file}: not valid JSON.`, { cause, details: { file } });
   }
@@ -70,12 +72,25 @@ export function tokenizerFromJson(tokenizerJson: unknown, tokenizerConfig: Recor
   if (tokenizerJson === null || typeof tokenizerJson !== 'object' || typeof (tokenizerJson as { model?: unknown }).model !== 'object') {
     throw new ResPruneError('E_TOKENIZER', `${name}: not a Hugging Face tokenizer.json (no "model" object).`, { details: { file: name } });
   }
-  let tok: ReturnType<typeof TokenizerLoader.fromPreTrained>;
-  try {
-    tok = TokenizerLoader.fromPreTrained({ tokenizerJSON: tokenizerJson as never, tokenizerConfig: tokenizerConfig as never });
-  } catch (cause) {
-    throw new ResPruneError('E_TOKENIZER', `${name}: cannot build the tokenizer (${(cause as Error).message}).`, { cause, details: { file: name } });
-  }
+  // Any failure of the tokenizer library on a malformed file (at build time or on first use) is a
+  // typed E_TOKENIZER naming the file, never a TypeError from inside it.
+  const guard = <T>(what: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (cause) {
+      if (cause instanceof ResPruneError) throw cause;
+      throw new ResPruneError('E_TOKENIZER', `${name}: ${what} (${(cause as Error)?.message ?? String(cause)}).`, { cause, details: { file: name } });
+    }
+  };
+  return guard('cannot build the tokenizer', () => buildTokenizer(tokenizerJson as Record<string, unknown>, tokenizerConfig, guard));
+}
+
+function buildTokenizer(
+  tokenizerJson: Record<string, unknown>,
+  tokenizerConfig: Record<string, unknown>,
+  guard: <T>(what: string, fn: () => T) => T,
+): PipelineTokenizer {
+  const tok = TokenizerLoader.fromPreTrained({ tokenizerJSON: tokenizerJson as never, tokenizerConfig: tokenizerConfig as never });
   const bosToken = tokString(tokenizerConfig['bos_token']);
   const eosToken = tokString(tokenizerConfig['eos_token']);
   const model = (tokenizerJson as { model: { vocab?: unknown } }).model;
@@ -90,11 +105,12 @@ export function tokenizerFromJson(tokenizerJson: unknown, tokenizerConfig: Recor
   const tokenToId = (t: string): number | undefined => vocabMap.get(t);
   // A word mid-sentence: encode "a <word>" and drop the ids of "a", so the word carries its leading-space marker.
   const anchor = tok.encode('a', { add_special_tokens: false });
+  tok.encode('a', { add_special_tokens: true }); // a malformed post-processor fails here, at load time
   return {
-    encode: (text, addSpecialTokens) => tok.encode(text, { add_special_tokens: addSpecialTokens }),
-    decode: (ids) => (ids.length === 0 ? '' : tok.decode([...ids], { skip_special_tokens: true })),
+    encode: (text, addSpecialTokens) => guard('cannot encode', () => tok.encode(text, { add_special_tokens: addSpecialTokens })),
+    decode: (ids) => (ids.length === 0 ? '' : guard('cannot decode', () => tok.decode([...ids], { skip_special_tokens: true }))),
     encodeWord: (word) => {
-      const ids = tok.encode(`a ${word.trim()}`, { add_special_tokens: false });
+      const ids = guard('cannot encode', () => tok.encode(`a ${word.trim()}`, { add_special_tokens: false }));
       const same = anchor.every((v: number, i: number) => ids[i] === v);
       return same ? ids.slice(anchor.length) : ids;
     },
@@ -135,7 +151,7 @@ export function loadCheckpointTokenizer(dir: string): CheckpointTokenizer {
     chatTemplate = ctJson['chat_template'];
     chatTemplateSource = 'chat_template.json';
   } else if (existsSync(jinjaPath)) {
-    chatTemplate = readFileSync(jinjaPath, 'utf8');
+    chatTemplate = readCheckpointText(jinjaPath);
     chatTemplateSource = 'chat_template.jinja';
   } else if (typeof tc['chat_template'] === 'string') {
     chatTemplate = tc['chat_template'];

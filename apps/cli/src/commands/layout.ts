@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isResPruneError, ResPruneError } from '@resprune/errors';
+import { ResPruneError } from '@resprune/errors';
+import { readRegularFileSync } from '@resprune/node-files';
 import {
   BackboneRegistry,
   assertTokenCount,
@@ -21,12 +22,13 @@ import {
 } from '@resprune/backbones';
 import { llava15, llavaNext } from '@resprune/backbone-llava';
 import { qwen25vl, qwen2vl } from '@resprune/backbone-qwen-vl';
+import { type CliIO, OUTPUT_FLAGS, reportError } from '../io.js';
 
-/** Where a command writes (the CLI passes process streams, tests pass collectors). */
-export interface LayoutIO {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
+/** Where `layout` writes: the CLI's streams (kept as a name for callers of {@link layoutCommand}). */
+export type LayoutIO = CliIO;
+
+/** Largest config.json / preprocessor_config.json read: 64 MiB, as the pipeline's checkpoint files. */
+const MAX_CONFIG_BYTES = 64 << 20;
 
 const HELP = `Usage: resprune layout --config config.json [--preprocessor preprocessor_config.json] --image-size WxH [--image-size WxH ...] [--json]
 
@@ -46,12 +48,12 @@ export function backboneRegistry(): BackboneRegistry {
 }
 
 function readJson(path: string, what: string): HfConfigLike {
-  if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new ResPruneError('E_FILE_NOT_FOUND', `${what} ${path} does not exist or is not a file`);
-  }
+  if (!existsSync(path)) throw new ResPruneError('E_FILE_NOT_FOUND', `${what} ${path} does not exist`, { details: { path } });
+  // Regular files only (a FIFO or /dev/zero is refused without being opened), at most 64 MiB.
+  const bytes = readRegularFileSync(path, { op: what, maxBytes: MAX_CONFIG_BYTES, raise: 'a config this large is not a real config.json' });
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    value = JSON.parse(new TextDecoder().decode(bytes));
   } catch (cause) {
     throw new ResPruneError(
       'E_BACKBONE_CONFIG',
@@ -189,20 +191,6 @@ function describeLayout(layout: VisualLayout): string {
   return `${lines.join('\n')}\n`;
 }
 
-function report(error: unknown, io: LayoutIO): number {
-  if (isResPruneError(error)) {
-    io.stderr(`resprune layout: ${error.code}: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
-    return 2;
-  }
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-    io.stderr(`resprune layout: E_INVALID_OPTION: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')}\n`);
-    return 2;
-  }
-  io.stderr(`resprune layout: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  return 1;
-}
-
 /**
  * `resprune layout`: see HELP. Exit 0 on success, 2 on bad input (one line on stderr), 1 on a bug.
  */
@@ -216,8 +204,7 @@ export async function layoutCommand(argv: string[], io: LayoutIO): Promise<numbe
         config: { type: 'string' },
         preprocessor: { type: 'string' },
         'image-size': { type: 'string', multiple: true },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
+        ...OUTPUT_FLAGS,
       },
     });
     if (values.help) {
@@ -248,6 +235,6 @@ export async function layoutCommand(argv: string[], io: LayoutIO): Promise<numbe
     io.stdout(values.json ? `${JSON.stringify(layoutToJson(layout))}\n` : describeLayout(layout));
     return 0;
   } catch (error) {
-    return report(error, io);
+    return reportError(error, io, 'layout');
   }
 }

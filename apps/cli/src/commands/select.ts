@@ -7,7 +7,8 @@ import { BUDGET_FLAGS, budgetFromFlags, ENERGY_BOUND_FLAGS } from '../budget.js'
 import { useFastKernels } from '../fast-kernels.js';
 import { METHOD_FLAGS, methodFromFlags, methodHelp } from '../method-flags.js';
 import { readMatrixNpy } from '../matrix-file.js';
-import { type CliIO, OUTPUT_FLAGS, parseChoice, parseNumber, reportError, usageError } from '../io.js';
+import { checkAborted, type CliIO, OUTPUT_FLAGS, parseBoundedInteger, parseChoice, parseNumber, reportError, usageError } from '../io.js';
+import { MAX_NPY_BYTES_FLAG, MAX_NPY_BYTES_HELP, MAX_REPEAT, maxNpyBytesFromFlags } from '../limits.js';
 
 const HELP = (): string => `Usage: resprune select --visual V.npy [--text T.npy] (--keep K | --ratio R | --energy E) [options]
 
@@ -23,7 +24,8 @@ Selects visual tokens with ResPrune (method.md §2), or a peer method (--method)
   --normalize MODE      none | l2 | center (default none)
   --rank-tolerance T    rank-exhaustion threshold (default 1e-6)
   --backend B           auto | cpu | wasm | tensorflow (default auto)
-  --repeat R            run the selection R times; ms.select is the best run, ms.runs all of them
+  --repeat R            run the selection R times (1 to ${MAX_REPEAT}); ms.select is the best run, ms.runs all of them
+${MAX_NPY_BYTES_HELP}
   --json                print one JSON object on stdout
 ${methodHelp()}
 
@@ -60,6 +62,7 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
         policy: { type: 'string' },
         newlines: { type: 'string' },
         'min-tokens': { type: 'string' },
+        ...MAX_NPY_BYTES_FLAG,
         ...METHOD_FLAGS,
         ...OUTPUT_FLAGS,
       },
@@ -69,19 +72,19 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
       return 0;
     }
     if (values.visual === undefined) throw usageError('--visual V.npy is required');
-    const budget = budgetFromFlags(values);
+    const { budget: given, minKeep, maxKeep } = budgetFromFlags(values);
+    const budget = given!;
     const choice = methodFromFlags(values);
     const alpha = parseNumber('alpha', values.alpha);
     const normalize = parseChoice('normalize', values.normalize, ['none', 'l2', 'center'] as const, 'none');
     const rankTolerance = parseNumber('rank-tolerance', values['rank-tolerance']);
-    const minKeep = parseNumber('min-keep', values['min-keep'], { integer: true });
-    const maxKeep = parseNumber('max-keep', values['max-keep'], { integer: true });
-    const repeat = parseNumber('repeat', values.repeat, { integer: true }) ?? 1;
-    if (repeat < 1) throw usageError(`--repeat must be at least 1, got ${repeat}`);
+    const repeat = parseBoundedInteger('repeat', values.repeat, 1, MAX_REPEAT) ?? 1;
+    const maxNpyBytes = maxNpyBytesFromFlags(values);
     const backendName = parseChoice<BackendRequest>('backend', values.backend, ['auto', 'cpu', 'wasm', 'tensorflow'], 'auto');
 
-    const visual = await readMatrixNpy(values.visual, '--visual');
-    const text = values.text === undefined ? undefined : await readMatrixNpy(values.text, '--text');
+    const visual = await readMatrixNpy(values.visual, '--visual', maxNpyBytes, io.signal);
+    const text = values.text === undefined ? undefined : await readMatrixNpy(values.text, '--text', maxNpyBytes, io.signal);
+    checkAborted(io, 'select');
     const backend = await useBackend(backendName);
     await useFastKernels();
 
@@ -103,6 +106,7 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
     const runs: number[] = [];
     let outcome: Outcome | undefined;
     for (let r = 0; r < repeat; r++) {
+      checkAborted(io, 'select');
       const t0 = performance.now();
       if (backbone === undefined) {
         const result = selectWith(choice.method, visual, { ...options, ...choice.options });

@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { ResPruneError } from '@resprune/errors';
+import { openRegularFileSync, writeFilesAtomicSync } from '@resprune/node-files';
 
 /** Element types a safetensors header may name (the full list of the format). */
 export const SAFETENSORS_DTYPES = [
@@ -70,20 +71,20 @@ function readExactly(fd: number, length: number, position: number): Buffer {
   return done === length ? buf : buf.subarray(0, done);
 }
 
-function openFile(file: string): number {
+/**
+ * Opens only a regular file, without blocking (a FIFO or device is refused before it is opened),
+ * through the shared reader of `@resprune/node-files`.
+ */
+function openFile(file: string): { fd: number; size: number } {
   try {
-    return openSync(file, 'r');
-  } catch (cause) {
-    const code = (cause as { code?: string }).code;
-    if (code === 'ENOENT') {
-      throw new ResPruneError('E_FILE_NOT_FOUND', `${file}: no such file.`, { cause, details: { file } });
-    }
-    throw corrupt(file, `cannot open (${code ?? 'unknown error'}).`, {}, cause);
+    return openRegularFileSync(file, { op: 'safetensors' });
+  } catch (e) {
+    const err = e as ResPruneError;
+    throw new ResPruneError(err.code, err.message, { cause: err, details: { ...err.details, file } });
   }
 }
 
-function parseHeaderFromFd(fd: number, file: string): SafetensorsHeader {
-  const fileSize = fstatSync(fd).size;
+function parseHeaderFromFd(fd: number, file: string, fileSize: number): SafetensorsHeader {
   if (fileSize < 8) throw corrupt(file, `truncated: ${fileSize} bytes, a safetensors file has at least an 8-byte header length.`, { fileSize });
   const lenBuf = readExactly(fd, 8, 0);
   const headerLen64 = lenBuf.readBigUInt64LE(0);
@@ -156,8 +157,9 @@ function parseHeaderFromFd(fd: number, file: string): SafetensorsHeader {
  *
  * @param file - path of a `.safetensors` file
  * @returns the tensor table and metadata
- * @throws {@link @resprune/errors!ResPruneError} `E_FILE_NOT_FOUND` when the file does not exist, `E_FILE_CORRUPT` when it is
- *   truncated, `E_SAFETENSORS` when the header is malformed; `details.file` (and `details.tensor`) name the culprit
+ * @throws {@link @resprune/errors!ResPruneError} `E_FILE_NOT_FOUND` when the file does not exist or is not a regular file (a
+ *   directory, FIFO or device is refused without being opened), `E_FILE_CORRUPT` when it is truncated, `E_SAFETENSORS` when
+ *   the header is malformed; `details.file` (and `details.tensor`) name the culprit
  * @example
  * ```ts
  * const h = readSafetensorsHeader('model-00001-of-00002.safetensors');
@@ -165,9 +167,9 @@ function parseHeaderFromFd(fd: number, file: string): SafetensorsHeader {
  * ```
  */
 export function readSafetensorsHeader(file: string): SafetensorsHeader {
-  const fd = openFile(file);
+  const { fd, size } = openFile(file);
   try {
-    return parseHeaderFromFd(fd, file);
+    return parseHeaderFromFd(fd, file, size);
   } finally {
     closeSync(fd);
   }
@@ -288,6 +290,16 @@ function float32BitsToF16(x: number): number {
   return sign | half;
 }
 
+/** Options of {@link SafetensorsReader.readFloat32}. */
+export interface ReadTensorOptions {
+  /**
+   * Check that every value is finite: a NaN or ±Infinity throws `E_NON_FINITE` naming the tensor,
+   * the file and the first bad element (a checkpoint with broken weights would otherwise run and
+   * produce garbage). Costs one pass over the values. Default false.
+   */
+  readonly requireFinite?: boolean;
+}
+
 /**
  * An open safetensors file whose tensors are read one at a time (so peak memory is one tensor, not the
  * file). Close it with {@link SafetensorsReader.close}.
@@ -298,9 +310,9 @@ export interface SafetensorsReader {
   /**
    * Reads one tensor and converts it to float32.
    * @throws {@link @resprune/errors!ResPruneError} `E_TENSOR_MISSING` for an unknown name, `E_DTYPE` for a non-float dtype,
-   *   `E_FILE_CORRUPT` when the read comes up short
+   *   `E_FILE_CORRUPT` when the read comes up short, `E_NON_FINITE` with `requireFinite` when a value is NaN or ±Infinity
    */
-  readFloat32(name: string): Float32Array;
+  readFloat32(name: string, options?: ReadTensorOptions): Float32Array;
   /** Closes the file descriptor. Idempotent. */
   close(): void;
 }
@@ -318,10 +330,10 @@ export interface SafetensorsReader {
  * ```
  */
 export function openSafetensors(file: string): SafetensorsReader {
-  const fd = openFile(file);
+  const { fd, size } = openFile(file);
   let header: SafetensorsHeader;
   try {
-    header = parseHeaderFromFd(fd, file);
+    header = parseHeaderFromFd(fd, file, size);
   } catch (e) {
     closeSync(fd);
     throw e;
@@ -329,7 +341,7 @@ export function openSafetensors(file: string): SafetensorsReader {
   let open = true;
   return {
     header,
-    readFloat32(name: string): Float32Array {
+    readFloat32(name: string, options: ReadTensorOptions = {}): Float32Array {
       const entry = header.tensors.get(name);
       if (entry === undefined) {
         throw new ResPruneError('E_TENSOR_MISSING', `${file}: no tensor "${name}".`, { details: { file, tensor: name } });
@@ -344,7 +356,19 @@ export function openSafetensors(file: string): SafetensorsReader {
       if (bytes.byteLength !== entry.byteLength) {
         throw corrupt(file, `truncated while reading tensor "${name}".`, { tensor: name });
       }
-      return decodeToFloat32(bytes, entry.dtype);
+      const values = decodeToFloat32(bytes, entry.dtype);
+      if (options.requireFinite === true) {
+        for (let i = 0; i < values.length; i++) {
+          if (!Number.isFinite(values[i]!)) {
+            throw new ResPruneError(
+              'E_NON_FINITE',
+              `${file}: tensor "${name}" holds ${values[i]} at element ${i} (of ${values.length}); the checkpoint's weights are broken.`,
+              { details: { file, tensor: name, index: i } },
+            );
+          }
+        }
+      }
+      return values;
     },
     close(): void {
       if (open) {
@@ -367,12 +391,14 @@ export interface SafetensorsTensorSpec {
 
 /**
  * Writes tensors to a safetensors file, in the byte layout of the reference implementation (header padded
- * with spaces to a multiple of 8, data in the order given, no gaps).
+ * with spaces to a multiple of 8, data in the order given, no gaps). The file is written atomically (a
+ * temporary file in the same folder, then a rename), so a failed write leaves no truncated file.
  *
  * @param file - output path
  * @param tensors - name → tensor, written in insertion order
  * @param metadata - optional `__metadata__` (e.g. `{ format: 'pt' }`)
- * @throws {@link @resprune/errors!ResPruneError} `E_SHAPE_MISMATCH` when data length and shape disagree, `E_DTYPE` for a non-float dtype
+ * @throws {@link @resprune/errors!ResPruneError} `E_SHAPE_MISMATCH` when data length and shape disagree, `E_DTYPE` for a non-float dtype,
+ *   `E_WRITE` when the file cannot be written (missing folder, no permission, disk full)
  * @example
  * ```ts
  * writeSafetensors('w.safetensors', new Map([['w', { shape: [2], data: new Float32Array([1, 2]), dtype: 'F16' }]]));
@@ -401,5 +427,5 @@ export function writeSafetensors(
   json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  writeFileSync(file, Buffer.concat([len, Buffer.from(json, 'utf8'), ...chunks]));
+  writeFilesAtomicSync([{ path: file, data: Buffer.concat([len, Buffer.from(json, 'utf8'), ...chunks]) }], { op: 'writeSafetensors' });
 }

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isResPruneError } from '@resprune/errors';
@@ -9,10 +10,9 @@ import {
   readSafetensorsHeader,
   writeSafetensors,
 } from '../src/index.js';
-import { removeDir, tempDir } from './fixtures.js';
 
-const dir = tempDir();
-afterAll(() => removeDir(dir));
+const dir = mkdtempSync(join(tmpdir(), 'resprune-safetensors-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function expectCode(fn: () => unknown, code: string, mention?: string): void {
   try {
