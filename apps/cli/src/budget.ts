@@ -1,17 +1,11 @@
 import { ResPruneError } from '@resprune/errors';
+import type { Budget } from '@resprune/backbones';
 import { parseNumber, usageError } from './io.js';
 
-/** Exactly one budget, as given on the command line. */
-export type CliBudget = { readonly keep: number } | { readonly ratio: number } | { readonly energy: number };
-
-/** A budget with the optional bounds of an energy budget. */
+/** The budget given on the command line, in the one `Budget` vocabulary of the library (energy bounds inside). */
 export interface CliBudgetChoice {
   /** The budget, or undefined when none was given (and none was required). */
-  readonly budget: CliBudget | undefined;
-  /** `--min-keep`, only with `--energy`. */
-  readonly minKeep?: number;
-  /** `--max-keep`, only with `--energy`. */
-  readonly maxKeep?: number;
+  readonly budget: Budget | undefined;
 }
 
 /** The flag values {@link budgetFromFlags} reads. */
@@ -44,7 +38,7 @@ export function budgetFromFlags(values: BudgetFlagValues, { required = true } = 
   const bounds = { ...(minKeep === undefined ? {} : { minKeep }), ...(maxKeep === undefined ? {} : { maxKeep }) };
   if (keep !== undefined) return { budget: { keep } };
   if (ratio !== undefined) return { budget: { ratio } };
-  if (energy !== undefined) return { budget: { energy }, ...bounds };
+  if (energy !== undefined) return { budget: { energy, ...bounds } };
   return { budget: undefined };
 }
 

@@ -24,6 +24,7 @@ const COMMANDS: Record<string, { readonly summary: string; readonly load: () => 
 /** Sub-commands contributed by other packages' work, loaded only when present in this build. */
 const OPTIONAL: Record<string, { readonly summary: string; readonly module: string; readonly exportName: string }> = {
   generate: { summary: 'run an LVLM checkpoint with pruning and report what it saved', module: './commands/generate.js', exportName: 'generateCommand' },
+  embed: { summary: "prune an LVLM's visual tokens and write the LLM's input (inputs_embeds, position ids) for another engine", module: './commands/embed.js', exportName: 'embedCommand' },
 };
 
 function version(): string {

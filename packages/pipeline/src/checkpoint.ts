@@ -283,16 +283,7 @@ export async function loadWeights(files: CheckpointFiles, spec: WeightSpec, opti
           throw new ResPruneError('E_ABORTED', `${files.dir}: loading weights was cancelled.`, { cause: options.signal.reason });
         }
         const canonical = byStored.get(item.stored)!;
-        const data = reader.readFloat32(item.stored);
-        if (options.checkFinite === true) {
-          for (let i = 0; i < data.length; i++) {
-            if (!Number.isFinite(data[i]!)) {
-              throw new ResPruneError('E_NON_FINITE', `${file}: tensor "${item.stored}" holds ${data[i]} at flat index ${i}; the checkpoint's weights are broken.`, {
-                details: { file, tensor: item.stored, index: i },
-              });
-            }
-          }
-        }
+        const data = reader.readFloat32(item.stored, { requireFinite: options.checkFinite === true });
         const shape = spec.get(canonical)!;
         let t = tf.tensor(data, [...shape], 'float32');
         if (shape.length === 2 && options.transpose?.(canonical) === true) {

@@ -167,6 +167,8 @@ export interface GenerateResult {
   readonly imageSpans: readonly { readonly start: number; readonly length: number }[];
   /** Kept visual-token indices, 0-based over all images' tokens in prompt order (within the span for one image), ascending. */
   readonly kept: Int32Array;
+  /** Row indices of `inputIds` that reached the decoder, ascending. */
+  readonly keptRows: Int32Array;
   /** Generated ids (the stop token included when one was produced). */
   readonly generatedIds: number[];
   /** Decoded text of the generated ids (special tokens skipped). */
@@ -208,7 +210,7 @@ export interface LvlmPipeline {
   /**
    * Runs one request. Concurrent calls on one pipeline run one after another, in call order.
    * @throws {@link @resprune/errors!ResPruneError} `E_IMAGE_DECODE`, `E_TOKENIZER`, `E_BUDGET`, `E_INVALID_OPTION`,
-   *   `E_CONTEXT_LENGTH`, `E_ABORTED`, `E_MODEL`
+   *   `E_LIMIT`, `E_ABORTED`, `E_MODEL`
    */
   generate(request: GenerateRequest): Promise<GenerateResult>;
   /**
@@ -388,7 +390,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
     const maxNew = req.maxNewTokens ?? 32;
     if (inputIds.length + maxNew > config.maxPositions) {
       throw new ResPruneError(
-        'E_CONTEXT_LENGTH',
+        'E_LIMIT',
         `generate: the prompt is ${inputIds.length} tokens with its images (before pruning) and asks for ${maxNew} new tokens; the model's context (max_position_embeddings) is ${config.maxPositions}. Shorten the prompt, lower maxNewTokens, or use fewer or smaller images.`,
         { details: { promptTokens: inputIds.length, maxNewTokens: maxNew, maxPositions: config.maxPositions } },
       );
@@ -692,6 +694,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
           imageSpan: p.spans[0]!,
           imageSpans: p.spans,
           kept: c.kept,
+          keptRows: c.keptRows,
           generatedIds: generated[r]!,
           text: tokenizer.decode(generated[r]!),
           stopReason: stopReason[r]!,

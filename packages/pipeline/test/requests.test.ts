@@ -96,10 +96,10 @@ describe('the request loop', () => {
     expect((await llava.generate({ ...base, maxNewTokens: 1 })).generatedIds.length).toBe(1);
   });
 
-  it('a prompt plus new tokens beyond max_position_embeddings fails with E_CONTEXT_LENGTH before any tensor exists', async () => {
+  it('a prompt plus new tokens beyond max_position_embeddings fails with E_LIMIT before any tensor exists', async () => {
     const before = tf.memory().numTensors;
-    await expect(llava.generate({ ...base, maxNewTokens: 4000 })).rejects.toMatchObject({ code: 'E_CONTEXT_LENGTH' });
-    await expect(llava.generate({ ...base, prompt: 'dog '.repeat(5000) })).rejects.toMatchObject({ code: 'E_CONTEXT_LENGTH' });
+    await expect(llava.generate({ ...base, maxNewTokens: 4000 })).rejects.toMatchObject({ code: 'E_LIMIT' });
+    await expect(llava.generate({ ...base, prompt: 'dog '.repeat(5000) })).rejects.toMatchObject({ code: 'E_LIMIT' });
     expect(tf.memory().numTensors).toBe(before);
     await expect(llava.generate({ ...base, maxNewTokens: 5000 })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' });
   });

@@ -57,8 +57,7 @@ export async function imageCommand(argv: string[], io: CliIO): Promise<number> {
     }
     if (positionals.length !== 1) throw usageError(`expected one photo path, got ${positionals.length}`);
     const photo = positionals[0]!;
-    const { budget: given, minKeep, maxKeep } = budgetFromFlags(values);
-    const budget = { ...given!, ...(minKeep === undefined ? {} : { minKeep }), ...(maxKeep === undefined ? {} : { maxKeep }) };
+    const budget = budgetFromFlags(values).budget!;
     const choice = methodFromFlags(values);
     const alpha = parseNumber('alpha', values.alpha);
     const normalize = parseChoice('normalize', values.normalize, ['none', 'l2', 'center'] as const, 'none');

@@ -12,7 +12,7 @@ import { MAX_NPY_BYTES_FLAG, MAX_NPY_BYTES_HELP, MAX_REPEAT, maxNpyBytesFromFlag
 
 const HELP = (): string => `Usage: resprune select --visual V.npy [--text T.npy] (--keep K | --ratio R | --energy E) [options]
 
-Selects visual tokens with ResPrune (method.md §2), or a peer method (--method), from .npy files
+Selects visual tokens with ResPrune (docs/guide/method.md#the-specification), or a peer method (--method), from .npy files
 (float16/32/64, C order).
   --visual V.npy        visual tokens [N, d]
   --text T.npy          text vectors [M, d] (optional; without it, no text conditioning)
@@ -72,8 +72,7 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
       return 0;
     }
     if (values.visual === undefined) throw usageError('--visual V.npy is required');
-    const { budget: given, minKeep, maxKeep } = budgetFromFlags(values);
-    const budget = given!;
+    const budget = budgetFromFlags(values).budget!;
     const choice = methodFromFlags(values);
     const alpha = parseNumber('alpha', values.alpha);
     const normalize = parseChoice('normalize', values.normalize, ['none', 'l2', 'center'] as const, 'none');
@@ -96,12 +95,7 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
       normalize,
       ...(rankTolerance === undefined ? {} : { rankTolerance }),
     };
-    const options: SelectOptions = {
-      ...budget,
-      ...common,
-      ...(minKeep === undefined ? {} : { minKeep }),
-      ...(maxKeep === undefined ? {} : { maxKeep }),
-    };
+    const options: SelectOptions = { ...budget, ...common };
     const [n, d] = visual.shape;
     const runs: number[] = [];
     let outcome: Outcome | undefined;

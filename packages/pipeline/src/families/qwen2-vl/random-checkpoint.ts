@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gaussian, writeTensorShards } from '../../random-checkpoint.js';
-import type { SafetensorsDtype, SafetensorsTensorSpec } from '../../safetensors.js';
+import type { SafetensorsDtype, SafetensorsTensorSpec } from '@resprune/safetensors';
 import { parseQwen2VlConfig, type Qwen2VlModelType } from './config.js';
 import { QWEN_DECODER, qwenLayoutName, qwenWeightSpec, type QwenTensorLayout } from './weights.js';
 
