@@ -113,6 +113,33 @@ export const decodeImage: typeof NodeEntry.decodeImage = async (input: ImageSour
   }
 };
 
+/**
+ * Browser twin of the Node `readImageHeader` (same signature; documented there). Browsers expose no header reader,
+ * so the size comes from `createImageBitmap` (after EXIF orientation) and the format from the Blob's type.
+ */
+export const readImageHeader: typeof NodeEntry.readImageHeader = async (input, options = {}) => {
+  const op = 'readImageHeader';
+  const maxPixels = checkMaxPixels(op, options.maxPixels);
+  const label = typeof input === 'string' ? `'${input}'` : 'the given bytes';
+  const blob = await toBlob(op, input);
+  if (blob.size === 0) throw new ResPruneError('E_IMAGE_DECODE', `${op}: expected a file path or non-empty encoded image bytes`);
+  if (web.createImageBitmap === undefined) {
+    throw new ResPruneError('E_IMAGE_DECODE', `${op}: this environment has no createImageBitmap to read images with`);
+  }
+  let bitmap: Bitmap;
+  try {
+    bitmap = await web.createImageBitmap(blob, { imageOrientation: 'from-image' });
+  } catch (cause) {
+    throw new ResPruneError('E_IMAGE_DECODE', `${op}: ${label} is not an image this browser can decode`, { cause });
+  }
+  try {
+    checkPixelCount(op, label, bitmap.width, bitmap.height, maxPixels);
+    return { width: bitmap.width, height: bitmap.height, format: blob.type.replace(/^image\//, '') || 'unknown' };
+  } finally {
+    bitmap.close();
+  }
+};
+
 function putRgb(op: string, image: RgbImage): { canvas: AnyCanvas; ctx: Context2D } {
   const c = canvas2d(op, image.width, image.height);
   const rgba = toRgba(image);

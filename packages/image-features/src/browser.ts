@@ -4,4 +4,4 @@
  * 2D canvas instead of sharp and the file system. Its types are the Node entry's.
  */
 export * from './shared.js';
-export { decodeImage, renderOverlay } from './browser-impl.js';
+export { decodeImage, readImageHeader, renderOverlay } from './browser-impl.js';

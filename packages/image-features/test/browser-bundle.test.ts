@@ -57,6 +57,6 @@ describe('browser build', () => {
 
   it('the browser entry exports exactly what the Node entry exports', () => {
     expect(Object.keys(browserEntry).sort()).toEqual(Object.keys(nodeEntry).sort());
-    expect(Object.keys(nodeEntry).sort()).toEqual(['asciiGrid', 'assertRgbImage', 'decodeImage', 'drawOverlay', 'overlayPixels', 'renderOverlay', 'toRgba']);
+    expect(Object.keys(nodeEntry).sort()).toEqual(['DEFAULT_MAX_IMAGE_BYTES', 'DEFAULT_MAX_PIXELS', 'asciiGrid', 'assertRgbImage', 'decodeImage', 'drawOverlay', 'overlayPixels', 'readImageHeader', 'renderOverlay', 'toRgba']);
   });
 });
