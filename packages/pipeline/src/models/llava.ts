@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { VisualLayout } from '@resprune/backbones';
 import { featureLayers, type LlavaModelConfig } from '../config.js';
 import { clipVisionForward, clipWeightSpec } from './clip-vision.js';
 import { llamaWeightSpec, LM_HEAD, LLAMA_PREFIX } from './llama.js';
@@ -56,60 +55,5 @@ export function encodeCrops(cfg: LlavaModelConfig, w: (name: string) => tf.Tenso
     const b2 = cfg.projectorBias ? w('multi_modal_projector.linear_2.bias') : undefined;
     const h = activation(linear(feats, w('multi_modal_projector.linear_1.weight'), b1), cfg.projectorAct);
     return linear(h, w('multi_modal_projector.linear_2.weight'), b2) as tf.Tensor3D;
-  });
-}
-
-/**
- * Where LLaVA-NeXT's crop grid sits in a one-image layout from the backbone adapter: the tiled `crops` view
- * gives the crop grid `[rows, cols]`, the un-padded token grid `[height, width]` and the offsets removed by
- * un-padding. Null for a layout without a tiled view (LLaVA-1.5).
- * @internal
- */
-export function nextGeometry(layout: VisualLayout): {
-  grid: readonly [number, number];
-  side: number;
-  unpadded: readonly [number, number];
-  top: number;
-  left: number;
-  baseTokens: number;
-} | null {
-  const view = layout.views.find((v) => v.crops !== undefined);
-  if (view === undefined || view.crops === undefined) return null;
-  const c = view.crops;
-  return {
-    grid: [c.rows, c.cols],
-    side: c.cropRows,
-    unpadded: [view.rows, view.cols],
-    top: c.offsetRow,
-    left: c.offsetCol,
-    baseTokens: view.start - (layout.images[view.image]?.start ?? 0),
-  };
-}
-
-/**
- * Packs LLaVA-NeXT crop features as the backbone adapter's layout says: base view, then the crop grid stitched
- * to one feature map, un-padded and followed by `image_newline` after each row.
- *
- * @param crops - `[1 + rows × cols, side², hidden]` (base view first)
- * @param layout - the image's layout from the adapter (one image)
- * @returns `[layout.tokens, hidden]` (caller owns)
- * @internal
- */
-export function packNext(w: (name: string) => tf.Tensor, crops: tf.Tensor3D, layout: VisualLayout): tf.Tensor2D {
-  return tf.tidy(() => {
-    const d = crops.shape[2];
-    const base = tf.reshape(tf.slice(crops, [0, 0, 0], [1, -1, -1]), [-1, d]);
-    const g = nextGeometry(layout);
-    if (g === null) return base as tf.Tensor2D;
-    const { side } = g;
-    const [rows, cols] = g.grid;
-    const [uh, uw] = g.unpadded;
-    const fullH = rows * side;
-    const fullW = cols * side;
-    const crop = tf.reshape(tf.slice(crops, [1, 0, 0], [rows * cols, side * side, d]), [rows, cols, side, side, d]);
-    const grid = tf.slice(tf.reshape(tf.transpose(crop, [0, 2, 1, 3, 4]), [fullH, fullW, d]), [g.top, g.left, 0], [uh, uw, d]);
-    const nl = tf.tile(tf.reshape(w(IMAGE_NEWLINE), [1, 1, d]), [uh, 1, 1]);
-    const packed = tf.reshape(tf.concat([grid, nl], 1), [uh * (uw + 1), d]);
-    return tf.concat([base, packed], 0) as tf.Tensor2D;
   });
 }
