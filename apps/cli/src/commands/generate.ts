@@ -3,7 +3,7 @@ import { writeNpy } from '@resprune/npy';
 import { checkOutputPath, type OutputFile } from '@resprune/node-files';
 import type { GenerateRequest, GenerateResult } from '@resprune/pipeline';
 import { useBackend } from '@resprune/tfjs-backends';
-import { checkAborted, type CliIO, emitOutputs, OUTPUT_FLAGS, parseBoundedInteger, parseNumber, reportError, usageError } from '../io.js';
+import { checkAborted, type CliIO, emitOutputs, OUTPUT_FLAGS, parseBoundedInteger, parseChoice, parseNumber, reportError, usageError } from '../io.js';
 import { MAX_NEW_TOKENS, MAX_PIXELS_HELP } from '../limits.js';
 import { discardDumpFolder, embedFiles, formatBytes, loadWithProgress, LVLM_FLAGS, LVLM_HELP, readLvlmRequest, type LvlmRequest } from '../lvlm.js';
 
@@ -18,6 +18,8 @@ ${LVLM_HELP}
   --top-k K, --top-p P    sampling filters (K >= 1, 0 < P <= 1)
   --seed S                sampling seed (default 0)
   --dump-logits FILE.npy  write the prefill logits of every position of the pruned sequence, float32 [L', vocab]
+  --engine E              tfjs (default: the reference pipeline) | transformers (transformers.js on ONNX Runtime,
+                          pruned by @resprune/transformers: Qwen2-VL, Qwen2.5-VL, LLaVA-1.5; greedy decoding)
 ${MAX_PIXELS_HELP}
   --json                  print one JSON object on stdout
 The whole request (flags, method, images, model folder, output paths) is checked before the weights load.
@@ -80,6 +82,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
         'top-p': { type: 'string' },
         seed: { type: 'string' },
         'dump-logits': { type: 'string' },
+        engine: { type: 'string' },
         ...OUTPUT_FLAGS,
       },
     });
@@ -101,8 +104,14 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
     const dump = values['dump-logits'];
     if (dump !== undefined && !dump.endsWith('.npy')) throw usageError(`--dump-logits expects a .npy file name, got "${dump}"`);
     if (dump !== undefined) checkOutputPath(dump, '--dump-logits');
+    const engine = parseChoice<'tfjs' | 'transformers'>('engine', values.engine, ['tfjs', 'transformers'], 'tfjs');
+    if (engine === 'transformers' && sampled) throw usageError('--engine transformers decodes greedily; drop --temperature/--top-k/--top-p/--seed');
     const lvlm: LvlmRequest = await readLvlmRequest(values, io, 'generate');
     try {
+      if (engine === 'transformers') {
+        const { runTransformers } = await import('../transformers-engine.js');
+        return await runTransformers(lvlm, maxNewTokens, dump, values.json === true, io);
+      }
       return await run(lvlm, {
         maxNewTokens,
         ...(sampled
