@@ -26,6 +26,7 @@ export {
   dartMethod,
   divpruneMethod,
   gridIndices,
+  MAX_PAIRWISE_TOKENS,
   mmtokMethod,
   mulberry32,
   PEER_METHODS,

@@ -122,6 +122,33 @@ export class UnitRows {
   }
 }
 
+/**
+ * The most tokens a method that compares every pair of tokens (DivPrune, MMTok) takes: 16384, i.e. a cosine matrix
+ * of 2^28 entries (1 GiB in float32) or as many dot products. Beyond it the work grows past what a request should
+ * cost (a 480 KB `.npy` of 60000 two-dimensional tokens asked MMTok for 14 GB); ResPrune, CDPruner, DART, random and
+ * uniform are linear in N and have no such limit.
+ *
+ * @example
+ * ```ts
+ * MAX_PAIRWISE_TOKENS; // 16384
+ * ```
+ */
+export const MAX_PAIRWISE_TOKENS = 16384;
+
+/**
+ * Throws `E_LIMIT` when a pairwise method is given more than {@link MAX_PAIRWISE_TOKENS} tokens.
+ * @internal
+ */
+export function checkPairwise(method: string, n: number): void {
+  if (n > MAX_PAIRWISE_TOKENS) {
+    throw new ResPruneError(
+      'E_LIMIT',
+      `${method}: ${n} tokens; this method compares every pair of tokens and takes at most ${MAX_PAIRWISE_TOKENS} (N² work and memory). Use resprune, cdpruner, dart, random or uniform, or fewer tokens.`,
+      { details: { tokens: n, limit: MAX_PAIRWISE_TOKENS } },
+    );
+  }
+}
+
 /** Rows per block when a method scans a whole cosine matrix. */
 export const COSINE_BLOCK_ROWS = 256;
 

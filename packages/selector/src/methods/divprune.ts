@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MethodInput, MethodOutput, SelectionMethod } from '../registry.js';
-import { argmax, COSINE_BLOCK_ROWS, UnitRows } from './common.js';
+import { argmax, checkPairwise, COSINE_BLOCK_ROWS, UnitRows } from './common.js';
 
 /**
  * For each row of the unit-row matrix `phi`, the largest cosine to any *other* row (its nearest
@@ -59,6 +59,7 @@ export const divpruneMethod: SelectionMethod = {
   description: 'DivPrune (CVPR 2025): greedy max-min diversity on cosine distance',
   select(input: MethodInput): MethodOutput {
     const { n, count } = input;
+    checkPairwise('divprune', n);
     const phi = new UnitRows(input.visual);
     try {
       const chosen = new Uint8Array(n);

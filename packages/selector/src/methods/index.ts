@@ -9,6 +9,7 @@ import { uniformMethod } from './uniform.js';
 export { CDPRUNER_RELEVANCE_MODES, cdprunerMethod, type CdprunerOptions, type CdprunerRelevance } from './cdpruner.js';
 export { dartMethod, type DartOptions } from './dart.js';
 export { divpruneMethod } from './divprune.js';
+export { MAX_PAIRWISE_TOKENS } from './common.js';
 export { mmtokMethod, type MmtokOptions } from './mmtok.js';
 export { mulberry32, randomMethod, type RandomOptions } from './random.js';
 export { gridIndices, stridedIndices, uniformMethod, type GridLayout, type UniformOptions } from './uniform.js';

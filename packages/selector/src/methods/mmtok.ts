@@ -1,5 +1,5 @@
 import type { MethodInput, MethodOutput, SelectionMethod } from '../registry.js';
-import { readNumber, UnitRows } from './common.js';
+import { checkPairwise, readNumber, UnitRows } from './common.js';
 
 /** Options of the `'mmtok'` method (besides the common ones). */
 export interface MmtokOptions {
@@ -124,6 +124,7 @@ export const mmtokMethod: SelectionMethod = {
     const tau = readNumber('mmtok', input.options, 'temperature', 0.1, '(0, ∞)', (v) => v > 0);
     const lambda = readNumber('mmtok', input.options, 'textWeight', 0.5, '[0, 1]', (v) => v >= 0 && v <= 1);
     const { n, count, text } = input;
+    checkPairwise('mmtok', n);
     const m = text === undefined ? 0 : text.shape[0];
     const phi = new UnitRows(input.visual);
     let qv: Float32Array;

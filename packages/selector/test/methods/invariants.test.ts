@@ -165,3 +165,17 @@ describe(`peer methods: bad input [${backend}]`, () => {
     expect(() => selectWith('no-such-method', V, { keep: 3 })).toThrow(/registered: cdpruner, dart, divprune, mmtok, random, resprune, uniform/);
   });
 });
+
+describe(`pairwise methods refuse token counts that ask for N² work [${backend}]`, () => {
+  it('divprune and mmtok: more than MAX_PAIRWISE_TOKENS tokens is E_LIMIT before any tensor exists; linear methods run', async () => {
+    const { MAX_PAIRWISE_TOKENS } = await import('../../src/index.js');
+    const n = MAX_PAIRWISE_TOKENS + 1;
+    const visual = { data: new Float32Array(n * 2).map((_, i) => Math.sin(i)), shape: [n, 2] as const };
+    for (const method of ['divprune', 'mmtok']) {
+      const before = tf.memory().numTensors;
+      expect(() => selectWith(method, visual, { keep: 4 })).toThrow(expect.objectContaining({ code: 'E_LIMIT' }));
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    expect(selectWith('random', visual, { keep: 4 }).kept).toHaveLength(4);
+  });
+});
