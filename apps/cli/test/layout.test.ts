@@ -108,7 +108,8 @@ describe('resprune layout (text)', () => {
   it('prints help', async () => {
     const { code, stdout } = await run('--help');
     expect(code).toBe(0);
-    expect(stdout).toContain('Usage: resprune layout --config config.json');
+    expect(stdout).toContain('Usage: resprune layout (--config config.json');
+    expect(stdout).toContain('qwen2.5-vl-7b');
   });
 });
 
@@ -124,7 +125,7 @@ describe('resprune layout: bad input gives one clear line and exit 2', () => {
     ['image size of zero', () => ['--config', LLAVA15, '--image-size', '0x480'], /E_IMAGE_SIZE: --image-size 0x480: size must be integers width >= 1 and height >= 1/],
     ['malformed image size', () => ['--config', LLAVA15, '--image-size', '640by480'], /E_IMAGE_SIZE: --image-size expects WxH/],
     ['aspect ratio above 200 (Qwen)', () => ['--config', QWEN25, '--image-size', '5000x20'], /E_IMAGE_SIZE: image 5000x20: aspect ratio 250\.0 exceeds 200/],
-    ['no --config', () => ['--image-size', '640x480'], /E_INVALID_OPTION: --config config.json is required/],
+    ['no --config', () => ['--image-size', '640x480'], /E_INVALID_OPTION: --config config.json \(or --preset NAME\) is required/],
     ['no --image-size', () => ['--config', LLAVA15], /E_INVALID_OPTION: --image-size WxH is required/],
     ['unknown flag', () => ['--config', LLAVA15, '--image-size', '640x480', '--keep', '3'], /E_INVALID_OPTION: Unknown option '--keep'/],
   ];
@@ -212,5 +213,22 @@ describe('the built CLI (node dist/cli.js layout)', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('E_IMAGE_SIZE');
+  });
+});
+
+describe('resprune layout / select --preset', () => {
+  it('a published model by name gives the same layout as its config files', async () => {
+    const byPreset = await run('--preset', 'qwen2.5-vl-7b', '--image-size', '1008x1008', '--json');
+    expect(byPreset.code, byPreset.stderr).toBe(0);
+    const viaFiles = await run('--config', QWEN25, '--preprocessor', QWEN25_PRE, '--image-size', '1008x1008', '--json');
+    expect(viaFiles.code, viaFiles.stderr).toBe(0);
+    expect(JSON.parse(byPreset.stdout)).toEqual(JSON.parse(viaFiles.stdout));
+    expect((JSON.parse(byPreset.stdout) as { tokens: number }).tokens).toBe(1296);
+    const unknown = await run('--preset', 'llava-9000', '--image-size', '10x10');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/E_BACKBONE_UNKNOWN.*llava-1\.5-7b/);
+    const both = await run('--preset', 'llava-1.5-7b', '--config', QWEN25, '--image-size', '10x10');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--config or --preset, not both/);
   });
 });

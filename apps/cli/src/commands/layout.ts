@@ -22,6 +22,9 @@ import {
 } from '@resprune/backbones';
 import { llava15, llavaNext } from '@resprune/backbone-llava';
 import { qwen25vl, qwen2vl } from '@resprune/backbone-qwen-vl';
+import '@resprune/backbone-llava/register';
+import '@resprune/backbone-qwen-vl/register';
+import { listPresets, presetConfig } from '@resprune/backbones';
 import { type CliIO, OUTPUT_FLAGS, reportError } from '../io.js';
 
 /** Where `layout` writes: the CLI's streams (kept as a name for callers of {@link layoutCommand}). */
@@ -30,7 +33,7 @@ export type LayoutIO = CliIO;
 /** Largest config.json / preprocessor_config.json read: 64 MiB, as the pipeline's checkpoint files. */
 const MAX_CONFIG_BYTES = 64 << 20;
 
-const HELP = `Usage: resprune layout --config config.json [--preprocessor preprocessor_config.json] --image-size WxH [--image-size WxH ...] [--json]
+const HELP = (): string => `Usage: resprune layout (--config config.json [--preprocessor preprocessor_config.json] | --preset NAME) --image-size WxH [--image-size WxH ...] [--json]
 
 Prints the visual token layout of a backbone for image sizes: how many tokens (the number of image
 placeholders the Hugging Face processor inserts), the grid and span of each view, and the indices of
@@ -38,6 +41,8 @@ newline tokens. The backbone is chosen by the config's model_type: llava (LLaVA-
 (LLaVA-NeXT), qwen2_5_vl (Qwen2.5-VL), qwen2_vl (Qwen2-VL).
   --config FILE         the model's config.json
   --preprocessor FILE   its preprocessor_config.json (Qwen: pixel bounds; without it, transformers' defaults)
+  --preset NAME         a published model's config.json and preprocessor_config.json instead of files:
+                        ${listPresets().join(', ')}
   --image-size WxH      original image size in pixels; repeat for a multi-image prompt, in prompt order
   --json                print {"backbone","modelType","tokens","views":[{"rows","cols","start","length"}],"newlines",...}
 `;
@@ -72,6 +77,10 @@ function readJson(path: string, what: string): HfConfigLike {
  * Throws E_FILE_NOT_FOUND, E_BACKBONE_CONFIG or E_BACKBONE_UNKNOWN.
  */
 export function loadBackbone(configPath: string, preprocessorPath?: string): BackboneAdapter {
+  if (configPath.startsWith('preset:')) {
+    const { config, preprocessor } = presetConfig(configPath.slice('preset:'.length));
+    return backboneRegistry().fromConfig(config, preprocessor);
+  }
   const config = readJson(configPath, 'config');
   const preprocessor = preprocessorPath === undefined ? undefined : readJson(preprocessorPath, 'preprocessor config');
   return backboneRegistry().fromConfig(config, preprocessor);
@@ -91,6 +100,7 @@ export function parseImageSize(text: string): ImageSize {
 /** The flags `resprune select` gains to follow a backbone (values as parseArgs gives them). */
 export interface BackboneFlags {
   readonly config?: string | undefined;
+  readonly preset?: string | undefined;
   readonly preprocessor?: string | undefined;
   readonly 'image-size'?: readonly string[] | undefined;
   readonly policy?: string | undefined;
@@ -103,6 +113,22 @@ export interface BackboneSelection {
   readonly adapter: BackboneAdapter;
   readonly layout: VisualLayout;
   readonly plan: BudgetPlan;
+}
+
+/**
+ * Where the backbone config comes from: `--config FILE`, or `--preset NAME` (encoded as `preset:NAME` for
+ * {@link loadBackbone}); undefined when neither is given. Both at once, or `--preprocessor` with a preset, is an error.
+ */
+function configSource(flags: { readonly config?: string | undefined; readonly preset?: string | undefined; readonly preprocessor?: string | undefined }): string | undefined {
+  if (flags.config !== undefined && flags.preset !== undefined) throw new ResPruneError('E_INVALID_OPTION', 'give --config or --preset, not both');
+  if (flags.preset !== undefined && flags.preprocessor !== undefined) {
+    throw new ResPruneError('E_INVALID_OPTION', '--preset brings its own preprocessor_config.json; drop --preprocessor');
+  }
+  if (flags.preset !== undefined) {
+    presetConfig(flags.preset); // E_BACKBONE_UNKNOWN listing the presets
+    return `preset:${flags.preset}`;
+  }
+  return flags.config;
 }
 
 function choice<T extends string>(flag: string, raw: string | undefined, choices: readonly T[]): T | undefined {
@@ -122,15 +148,16 @@ function choice<T extends string>(flag: string, raw: string | undefined, choices
  */
 export function prepareBackboneSelection(flags: BackboneFlags, budget: Budget, rows: number): BackboneSelection | undefined {
   const sizes = flags['image-size'] ?? [];
-  if (flags.config === undefined) {
+  const source = configSource(flags);
+  if (source === undefined) {
     const stray = (['preprocessor', 'policy', 'newlines', 'min-tokens'] as const).find((f) => flags[f] !== undefined);
     if (sizes.length > 0 || stray !== undefined) {
       throw new ResPruneError('E_INVALID_OPTION', `--${sizes.length > 0 ? 'image-size' : stray} needs --config config.json`);
     }
     return undefined;
   }
-  if (sizes.length === 0) throw new ResPruneError('E_INVALID_OPTION', '--config needs at least one --image-size WxH');
-  const adapter = loadBackbone(flags.config, flags.preprocessor);
+  if (sizes.length === 0) throw new ResPruneError('E_INVALID_OPTION', `--${flags.preset === undefined ? 'config' : 'preset'} needs at least one --image-size WxH`);
+  const adapter = loadBackbone(source, flags.preprocessor);
   const layout = adapter.layout(sizes.map(parseImageSize));
   assertTokenCount(layout, rows, '--visual');
   const policy = choice<BudgetPolicy>('policy', flags.policy, ['global', 'per-view', 'per-crop']);
@@ -202,27 +229,29 @@ export async function layoutCommand(argv: string[], io: LayoutIO): Promise<numbe
       allowPositionals: false,
       options: {
         config: { type: 'string' },
+        preset: { type: 'string' },
         preprocessor: { type: 'string' },
         'image-size': { type: 'string', multiple: true },
         ...OUTPUT_FLAGS,
       },
     });
     if (values.help) {
-      io.stdout(HELP);
+      io.stdout(HELP());
       return 0;
     }
-    if (values.config === undefined) throw new ResPruneError('E_INVALID_OPTION', '--config config.json is required');
+    const source = configSource(values);
+    if (source === undefined) throw new ResPruneError('E_INVALID_OPTION', '--config config.json (or --preset NAME) is required');
     const sizes = values['image-size'] ?? [];
     if (sizes.length === 0) throw new ResPruneError('E_INVALID_OPTION', '--image-size WxH is required (repeat it for several images)');
     const images = sizes.map(parseImageSize);
-    const adapter = loadBackbone(values.config, values.preprocessor);
+    const adapter = loadBackbone(source, values.preprocessor);
     const layout = adapter.layout(images);
-    const sibling = join(dirname(values.config), 'preprocessor_config.json');
-    if (values.preprocessor === undefined && existsSync(sibling)) {
+    const sibling = values.config === undefined ? '' : join(dirname(values.config), 'preprocessor_config.json');
+    if (values.config !== undefined && values.preprocessor === undefined && existsSync(sibling)) {
       // transformers would read it (AutoProcessor loads the model folder): say so when it changes the count.
       let withIt: number | undefined;
       try {
-        withIt = loadBackbone(values.config, sibling).layout(images).tokens;
+        withIt = loadBackbone(values.config!, sibling).layout(images).tokens;
       } catch {
         withIt = undefined;
       }

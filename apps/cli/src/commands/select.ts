@@ -31,6 +31,8 @@ ${methodHelp()}
 
 Backbone-aware budgets (the kept tokens keep their place in the LLM input):
   --config config.json  a Hugging Face config.json (llava, llava_next, qwen2_vl, qwen2_5_vl)
+  --preset NAME         instead of --config: a published model (llava-1.5-7b, llava-v1.6-mistral-7b, llava-v1.6-vicuna-7b,
+                        qwen2.5-vl-3b, qwen2.5-vl-7b)
   --preprocessor P.json its preprocessor_config.json (Qwen pixel bounds)
   --image-size WxH      size of each image in the prompt (repeat for several images)
   --policy P            global | per-view | per-crop (default global: one quota per image)
@@ -57,6 +59,7 @@ export async function selectCommand(argv: string[], io: CliIO): Promise<number> 
         backend: { type: 'string' },
         repeat: { type: 'string' },
         config: { type: 'string' },
+        preset: { type: 'string' },
         preprocessor: { type: 'string' },
         'image-size': { type: 'string', multiple: true },
         policy: { type: 'string' },
