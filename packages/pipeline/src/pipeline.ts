@@ -347,6 +347,12 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
   const text = config.text;
   const d = text.hiddenSize;
   const axes = adapter.positionScheme === 'mrope' ? 3 : 1;
+  // The image placeholder has one home: the adapter (from config.json); the family's parse only supplies
+  // transformers' default where the config has none (llava-hf's 32000).
+  if (adapter.imageTokenId !== undefined && adapter.imageTokenId !== config.imageTokenId) {
+    throw new ResPruneError('E_INTERNAL', `pipeline: the ${adapter.id} adapter reads image token ${adapter.imageTokenId}, the ${family.id} family ${config.imageTokenId}.`);
+  }
+  const imageTokenId = adapter.imageTokenId ?? config.imageTokenId;
   let disposed = false;
 
   const textVectors = (prompt: string): tf.Tensor2D | undefined => (options.textVectors ?? promptTextVectors)(prompt, tokenizer, embedTable);
@@ -366,20 +372,20 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
     const rendered = renderChatPrompt(chatTemplate!, req.prompt, { bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken }, images.length);
     const addSpecial = tokenizer.bosToken === undefined || !rendered.startsWith(tokenizer.bosToken);
     const ids = tokenizer.encode(rendered, addSpecial);
-    const at = ids.flatMap((id, i) => (id === config.imageTokenId ? [i] : []));
+    const at = ids.flatMap((id, i) => (id === imageTokenId ? [i] : []));
     if (at.length !== images.length) {
       throw new ResPruneError(
         'E_TOKENIZER',
-        `generate: the rendered prompt has ${at.length} image placeholder tokens (id ${config.imageTokenId}); expected ${images.length}, one per image. Is the placeholder an added token of tokenizer.json, and does the chat template emit it?`,
+        `generate: the rendered prompt has ${at.length} image placeholder tokens (id ${imageTokenId}); expected ${images.length}, one per image. Is the placeholder an added token of tokenizer.json, and does the chat template emit it?`,
       );
     }
-    const bad = ids.find((id) => id !== config.imageTokenId && (id < 0 || id >= text.vocabSize));
+    const bad = ids.find((id) => id !== imageTokenId && (id < 0 || id >= text.vocabSize));
     if (bad !== undefined) throw new ResPruneError('E_TOKENIZER', `generate: token id ${bad} is outside the model's vocabulary of ${text.vocabSize}.`);
     const inputIds: number[] = [];
     const spans: { start: number; length: number }[] = [];
     let k = 0;
     for (const id of ids) {
-      if (id !== config.imageTokenId) {
+      if (id !== imageTokenId) {
         inputIds.push(id);
         continue;
       }
@@ -427,7 +433,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
       }
     }
     const compacted = adapter.compact(p.layout, picked, {
-      prompt: promptFromInputIds(p.inputIds, config.imageTokenId, p.layout),
+      prompt: promptFromInputIds(p.inputIds, imageTokenId, p.layout),
       newlines: req.budget === undefined ? 'select' : newlines,
     });
     if (compacted.positions.scheme !== adapter.positionScheme) {
@@ -450,7 +456,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
     const keptVisual = Int32Array.from(compacted.visual);
     let vi = 0;
     compacted.keep.forEach((row, j) => {
-      if (p.inputIds[row] === config.imageTokenId) order[j] = -1 - vi++;
+      if (p.inputIds[row] === imageTokenId) order[j] = -1 - vi++;
       else order[j] = textIds.push(p.inputIds[row]!) - 1;
     });
     for (let j = 0; j < L; j++) if (order[j]! < 0) order[j] = textIds.length + (-1 - order[j]!);
