@@ -1,4 +1,5 @@
 import { ResPruneError } from '@resprune/errors';
+import { validateBudget, type Budget } from '@resprune/backbones';
 
 /**
  * A token budget: exactly one of `keep`, `ratio` or `energy` (docs/guide/method.md#7-budgets); `minKeep` and
@@ -41,13 +42,6 @@ export type ResolvedBudget =
 const budgetError = (msg: string, details?: Record<string, unknown>): ResPruneError =>
   new ResPruneError('E_BUDGET', msg, details === undefined ? {} : { details });
 
-function positiveInteger(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw budgetError(`${name} must be an integer >= 1, got ${typeof v === 'number' ? String(v) : typeof v}`, { option: name, value: v });
-  }
-  return v;
-}
-
 /**
  * Resolves a budget for `n` tokens (docs/guide/method.md#7-budgets). Exactly one of `keep`, `ratio`,
  * `energy` must be given; `minKeep`/`maxKeep` only go with `energy`.
@@ -75,31 +69,18 @@ export function resolveBudget(n: number, budget: BudgetOptions): ResolvedBudget 
     throw new ResPruneError('E_EMPTY_INPUT', `resolveBudget: the token count must be an integer >= 1, got ${String(n)}`);
   }
   if (budget === null || typeof budget !== 'object') throw budgetError(`a budget object is required ({ keep }, { ratio } or { energy }), got ${String(budget)}`);
-  const given = (['keep', 'ratio', 'energy'] as const).filter((k) => budget[k] !== undefined);
-  if (given.length !== 1) {
-    throw budgetError(
-      given.length === 0
-        ? 'give exactly one budget: keep (token count), ratio (fraction in (0, 1]) or energy (captured-energy target in (0, 1]); got none'
-        : `give exactly one budget: keep, ratio or energy; got ${given.join(' and ')}`,
-      { given },
-    );
-  }
+  // The one budget validator of the project (`@resprune/backbones`), on the budget's own keys.
   const { keep, ratio, energy, minKeep, maxKeep } = budget;
-  if (energy === undefined && (minKeep !== undefined || maxKeep !== undefined)) {
-    throw budgetError(`minKeep and maxKeep only apply to the energy budget; got ${keep !== undefined ? 'keep' : 'ratio'} with ${minKeep !== undefined ? 'minKeep' : 'maxKeep'}`);
-  }
-  if (keep !== undefined) return { kind: 'count', count: Math.min(positiveInteger('keep', keep), n), from: 'keep' };
-  if (ratio !== undefined) {
-    if (typeof ratio !== 'number' || !(ratio > 0 && ratio <= 1)) {
-      throw budgetError(`ratio must be a number in (0, 1], got ${typeof ratio === 'number' ? String(ratio) : typeof ratio}`, { option: 'ratio', value: ratio });
-    }
-    return { kind: 'count', count: Math.min(n, Math.max(1, Math.round(ratio * n))), from: 'ratio' };
-  }
-  if (typeof energy !== 'number' || !(energy > 0 && energy <= 1)) {
-    throw budgetError(`energy must be a number in (0, 1], got ${typeof energy === 'number' ? String(energy) : typeof energy}`, { option: 'energy', value: energy });
-  }
-  const lo = minKeep === undefined ? 1 : positiveInteger('minKeep', minKeep);
-  const hi = maxKeep === undefined ? n : positiveInteger('maxKeep', maxKeep);
-  if (lo > hi) throw budgetError(`minKeep (${lo}) must not exceed maxKeep (${hi})`, { minKeep: lo, maxKeep: hi });
-  return { kind: 'energy', target: energy, minKeep: Math.min(lo, n), maxKeep: Math.min(hi, n) };
+  validateBudget({
+    ...(keep === undefined ? {} : { keep }),
+    ...(ratio === undefined ? {} : { ratio }),
+    ...(energy === undefined ? {} : { energy }),
+    ...(minKeep === undefined ? {} : { minKeep }),
+    ...(maxKeep === undefined ? {} : { maxKeep }),
+  } as Budget);
+  if (keep !== undefined) return { kind: 'count', count: Math.min(keep, n), from: 'keep' };
+  if (ratio !== undefined) return { kind: 'count', count: Math.min(n, Math.max(1, Math.round(ratio * n))), from: 'ratio' };
+  const lo = minKeep ?? 1;
+  const hi = maxKeep ?? n;
+  return { kind: 'energy', target: energy!, minKeep: Math.min(lo, n), maxKeep: Math.min(hi, n) };
 }

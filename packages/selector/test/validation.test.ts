@@ -74,7 +74,7 @@ describe(`select input validation [${backend}]`, () => {
       { ratio: 0.5, maxKeep: 2 },
     ];
     for (const options of bad) expect(() => select(V, options), JSON.stringify(options)).toThrow(code('E_BUDGET'));
-    expect(() => select(V, { keep: 2, ratio: 0.5 })).toThrow(/got keep and ratio/);
+    expect(() => select(V, { keep: 2, ratio: 0.5 })).toThrow(/got keep, ratio/);
     expect(() => select(V, undefined as unknown as SelectOptions)).toThrow(code('E_INVALID_OPTION'));
   });
 
