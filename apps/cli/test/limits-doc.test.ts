@@ -9,6 +9,8 @@ import { DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS as LIBRARY_MAX_PIXELS } fro
 import { DEFAULT_MAX_FILE_BYTES } from '@resprune/node-files';
 import { DEFAULT_MAX_NPY_BYTES } from '@resprune/npy';
 import { repoRoot } from '@resprune/test-backends';
+import { MAX_NEW_TOKENS_LIMIT } from '@resprune/pipeline';
+import { MAX_PAIRWISE_TOKENS } from '@resprune/selector';
 import { DEFAULT_MAX_NPY_BYTES as CLI_MAX_NPY_BYTES, DEFAULT_MAX_PIXELS, MAX_NEW_TOKENS, MAX_PIXELS_CEILING, MAX_REPEAT } from '../src/limits.js';
 import { EXIT_ABORTED, EXIT_BAD_INPUT } from '../src/io.js';
 
@@ -40,7 +42,9 @@ describe('docs/guide/limits-and-errors.md', () => {
     expect(CLI_MAX_NPY_BYTES).toBe(512 << 20);
     expect(limits).toMatch(/\| `\.npy` input of the CLI \| 512 MiB .*\| `--max-npy-bytes N` \|/);
     expect(limits).toContain(`| \`resprune select --repeat\` | 1 to ${MAX_REPEAT} |`);
-    expect(limits).toContain(`| \`resprune generate --max-new-tokens\` | 0 to ${MAX_NEW_TOKENS} |`);
+    expect(limits).toContain(`| \`--max-new-tokens\` / \`maxNewTokens\` | 0 to ${MAX_NEW_TOKENS} |`);
+    expect(MAX_NEW_TOKENS).toBe(MAX_NEW_TOKENS_LIMIT);
+    expect(limits).toContain(`| ${MAX_PAIRWISE_TOKENS.toLocaleString('en-US')} tokens`);
   });
 
   it('states the exit statuses the CLI uses', () => {

@@ -2,45 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sharedPath } from '@resprune/test-backends';
-import { fuzzParams, mutatedBytes, typedOrValid } from '@resprune/test-backends/fuzz';
+import { fuzzParams, mutatedBytes, pngClaiming, typedOrValid } from '@resprune/test-backends/fuzz';
 import { DEFAULT_MAX_PIXELS, decodeImage, readImageHeader } from '../src/index.js';
 import { expectRejection } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'resprune-image-hostile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function crc32(bytes: Uint8Array): number {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
-/** A tiny PNG whose header claims width × height RGB pixels (one compressed row of data follows). */
-function pngClaiming(width: number, height: number): Uint8Array {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const idat = deflateSync(Buffer.alloc(1 + 3 * Math.min(width, 4096)));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]);
-}
 
 describe('images: input that never ends or never arrives', () => {
   it('a FIFO with no writer and /dev/zero are refused at once', async () => {

@@ -14,6 +14,7 @@
  * ```
  * @module node
  */
+import { readRegularFile } from '@resprune/node-files';
 import { isResPruneError, ResPruneError } from '@resprune/errors';
 import { convertToRgb } from './convert.js';
 import type { RgbImage } from './image.js';
@@ -35,7 +36,28 @@ export interface DecodeOptions {
    * match a `PIL.Image.open(path)` object handed directly to a processor, which is not rotated.
    */
   readonly exifTranspose?: boolean;
+  /**
+   * Refuse an image of more pixels (width × height, read from the header before decoding) with `E_LIMIT`.
+   * Default {@link DEFAULT_MAX_IMAGE_PIXELS}.
+   */
+  readonly maxPixels?: number;
+  /** {@link decodeRgbFile}: refuse a file larger than this many bytes with `E_LIMIT` before reading it. Default 256 MiB. */
+  readonly maxBytes?: number;
+  /** {@link decodeRgbFile}: cancels reading the file (`E_ABORTED`). */
+  readonly signal?: AbortSignal;
 }
+
+/**
+ * Default pixel limit of {@link decodeRgb} and {@link decodeRgbFile}: 25 megapixels, the same as
+ * `@resprune/image-features`' decoder. A 16383×16383 PNG of a few kilobytes would otherwise ask for 800 MB of RGB
+ * bytes and more in the decoder; the processors resize far below this anyway (Qwen's `max_pixels` is 12.8 M at most).
+ *
+ * @example
+ * ```ts
+ * await decodeRgbFile('scan.png', { maxPixels: 4 * DEFAULT_MAX_IMAGE_PIXELS });
+ * ```
+ */
+export const DEFAULT_MAX_IMAGE_PIXELS = 25_000_000;
 
 type SharpFactory = (typeof import('sharp'))['default'];
 let sharpModule: Promise<SharpFactory> | undefined;
@@ -61,7 +83,7 @@ async function loadSharp(op: string): Promise<SharpFactory> {
  * @param options - {@link DecodeOptions}
  * @returns the pixels
  * @throws {@link @resprune/errors!ResPruneError} `E_IMAGE_DECODE` for empty, corrupt or unsupported
- *   bytes, or when sharp is not installed
+ *   bytes, or when sharp is not installed; `E_LIMIT` when the header claims more than `maxPixels` pixels
  * @example
  * ```ts
  * const img = await decodeRgb(new Uint8Array(await (await fetch(url)).arrayBuffer()));
@@ -73,7 +95,26 @@ export async function decodeRgb(bytes: Uint8Array, options: DecodeOptions = {}):
     throw new ResPruneError('E_IMAGE_DECODE', `${op}: expected a Uint8Array of encoded image bytes, got ${bytes === null ? 'null' : typeof bytes}`);
   }
   if (bytes.length === 0) throw new ResPruneError('E_IMAGE_DECODE', `${op}: the image bytes are empty`);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+  if (!(typeof maxPixels === 'number' && maxPixels >= 1)) {
+    throw new ResPruneError('E_INVALID_OPTION', `${op}: maxPixels must be a number >= 1, got ${String(maxPixels)}`);
+  }
   const sharp = await loadSharp(op);
+  let header: { width?: number | undefined; height?: number | undefined };
+  try {
+    header = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message.trim() : String(cause);
+    throw new ResPruneError('E_IMAGE_DECODE', `${op}: not a readable image (${reason})`, { cause });
+  }
+  const { width = 0, height = 0 } = header;
+  if (width * height > maxPixels) {
+    throw new ResPruneError(
+      'E_LIMIT',
+      `${op}: the image is ${width}×${height} = ${width * height} pixels, above the limit of ${maxPixels}; pass { maxPixels } to raise it`,
+      { details: { width, height, maxPixels } },
+    );
+  }
   try {
     const base = (): ReturnType<SharpFactory> => {
       // keepIccProfile: leave the stored values alone, as PIL does (no transform to sRGB).
@@ -119,7 +160,8 @@ export async function decodeRgb(bytes: Uint8Array, options: DecodeOptions = {}):
  * @param options - {@link DecodeOptions}
  * @returns the pixels
  * @throws {@link @resprune/errors!ResPruneError} `E_FILE_NOT_FOUND` when the path does not exist or
- *   is not a file; `E_IMAGE_DECODE` when it cannot be decoded
+ *   is not a regular file (FIFOs and devices are refused without being opened); `E_LIMIT` above `maxBytes` or
+ *   `maxPixels`; `E_IMAGE_DECODE` when it cannot be decoded
  * @example
  * ```ts
  * const img = await decodeRgbFile('assets/photos/dog.jpg'); // 768×576
@@ -127,18 +169,15 @@ export async function decodeRgb(bytes: Uint8Array, options: DecodeOptions = {}):
  */
 export async function decodeRgbFile(path: string, options: DecodeOptions = {}): Promise<RgbImage> {
   const op = 'decodeRgbFile';
-  const { readFile } = await import('node:fs/promises');
-  let bytes: Uint8Array;
+  // Regular files only (a FIFO or device is refused without being opened), at most maxBytes.
+  const bytes = await readRegularFile(path, {
+    op,
+    maxBytes: options.maxBytes ?? 256 << 20,
+    raise: 'pass { maxBytes } to raise the limit',
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
   try {
-    bytes = await readFile(path);
-  } catch (cause) {
-    throw new ResPruneError('E_FILE_NOT_FOUND', `${op}: cannot read '${path}' (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, {
-      cause,
-      details: { path },
-    });
-  }
-  try {
-    return await decodeRgb(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options);
+    return await decodeRgb(bytes, options);
   } catch (cause) {
     if (isResPruneError(cause)) {
       throw new ResPruneError(cause.code, `${op}: '${path}': ${cause.message}`, { cause, details: { path } });

@@ -32,11 +32,11 @@ describe('the main entry is browser-safe', () => {
     expect([...specifiers].sort()).toEqual(['@resprune/backbone-llava', '@resprune/backbone-qwen-vl', '@resprune/errors']);
   });
 
-  it('keeps sharp and node:fs behind the ./node subpath', () => {
+  it('keeps sharp and the file reader behind the ./node subpath', () => {
     const { specifiers } = importsFrom('node.ts');
     expect(specifiers.has('sharp')).toBe(true);
-    expect(specifiers.has('node:fs/promises')).toBe(true);
+    expect(specifiers.has('@resprune/node-files')).toBe(true);
     expect(Object.keys(pkg.exports)).toEqual(['.', './node', './package.json']);
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(['@resprune/backbone-llava', '@resprune/backbone-qwen-vl', '@resprune/errors']);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['@resprune/backbone-llava', '@resprune/backbone-qwen-vl', '@resprune/errors', '@resprune/node-files']);
   });
 });

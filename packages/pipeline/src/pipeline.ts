@@ -364,7 +364,8 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
     const images: ProcessedImage[] = [];
     for (const input of inputs) {
       throwIfAborted(req.signal, 'generate');
-      const rgb = typeof input === 'string' ? await decodeRgbFile(input) : input instanceof Uint8Array ? await decodeRgb(input) : input;
+      const decodeOptions = req.signal === undefined ? {} : { signal: req.signal };
+      const rgb = typeof input === 'string' ? await decodeRgbFile(input, decodeOptions) : input instanceof Uint8Array ? await decodeRgb(input) : input;
       images.push(await family.preprocess(rgb, config));
     }
     const preprocessMs = now() - t0;

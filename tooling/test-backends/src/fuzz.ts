@@ -7,6 +7,7 @@
  * `FUZZ_SEED=<seed> FUZZ_PATH=<path> pnpm exec vitest run <test file>`. `FUZZ_RUNS` changes how
  * many cases run (default: the count the test asks for).
  */
+import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { expect } from 'vitest';
 
@@ -178,4 +179,51 @@ export function mutatedJson(base: unknown): fc.Arbitrary<unknown> {
     }
     return doc;
   });
+}
+
+function crc32(bytes: Uint8Array): number {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const body = new Uint8Array(4 + data.length);
+  for (let i = 0; i < 4; i++) body[i] = type.charCodeAt(i);
+  body.set(data, 4);
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  out.set(body, 4);
+  view.setUint32(8 + data.length, crc32(body));
+  return out;
+}
+
+/**
+ * A tiny PNG whose header claims `width × height` RGB pixels (one compressed row of data follows): a "PNG bomb"
+ * for tests of pixel limits read from the header.
+ *
+ * @example
+ * ```ts
+ * const bomb = pngClaiming(16383, 16383); // < 20 KB, claims 268 megapixels
+ * ```
+ */
+export function pngClaiming(width: number, height: number): Uint8Array {
+  const ihdr = new Uint8Array(13);
+  const v = new DataView(ihdr.buffer);
+  v.setUint32(0, width);
+  v.setUint32(4, height);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const idat = new Uint8Array(deflateSync(new Uint8Array(1 + 3 * Math.min(width, 4096))));
+  const parts = [Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array(0))];
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }
