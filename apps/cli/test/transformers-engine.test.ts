@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNpy } from '@resprune/npy';
 import { sharedPath } from '@resprune/test-backends';
-import { writeTinyVlm } from '../../../packages/transformers/test/fixtures/tiny-vlm.js';
+import { writeTinyVlm } from '@resprune/tiny-vlm';
 import { runCli, tempDir } from './cli-helpers.js';
 
 let dir: string;

@@ -19,7 +19,7 @@ import { AutoModelForImageTextToText, AutoProcessor, RawImage, env } from '@hugg
 import { sharedPath } from '@resprune/test-backends';
 import { registerFastKernels } from '@resprune/selector';
 import { withPruning, type ModelInputs, type VisionLanguageModel } from '../src/index.js';
-import { writeTinyVlm } from '../test/fixtures/tiny-vlm.js';
+import { writeTinyVlm } from '@resprune/tiny-vlm';
 
 const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const hidden = num('BENCH_HIDDEN', 256);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { expectClose } from '@resprune/test-backends';
 import type { TjsTensor } from '../src/index.js';
 import { f32, loadTiny, type Loaded } from './helpers.js';
-import type { NamedWeight } from './fixtures/tiny-vlm.js';
+import type { NamedWeight } from '@resprune/tiny-vlm';
 import { tensor } from './helpers.js';
 
 function reference(

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoModelForImageTextToText, AutoProcessor, RawImage, Tensor, cat, env } from '@huggingface/transformers';
 import { sharedPath } from '@resprune/test-backends';
-import { writeTinyVlm, type Family, type TinyVlm, type TinyVlmOptions } from './fixtures/tiny-vlm.js';
+import { writeTinyVlm, type Family, type TinyVlm, type TinyVlmOptions } from '@resprune/tiny-vlm';
 import type { ModelInputs, TjsTensor, VisionLanguageModel } from '../src/index.js';
 
 /** The transformers.js model as the tests use it (internal methods included). */
