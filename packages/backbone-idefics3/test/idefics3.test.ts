@@ -137,14 +137,14 @@ describe('SmolVLM (HuggingFaceTB/SmolVLM2-500M-Video-Instruct)', () => {
     expect(expansion.split('<image>').length - 1).toBe(layout.tokens);
     // The adapter compacts the images as contiguous spans; per-crop budgets: 25% of 64 = 16 each.
     const plan = planBudget(layout, { ratio: 0.25 });
-    expect(plan.units.map((u) => [u.view, u.budget.keep])).toEqual([
+    expect(plan.units.map((u) => [u.view, 'keep' in u.budget ? u.budget.keep : -1])).toEqual([
       [0, 16],
       [1, 16],
       [2, 16],
       [3, 16],
       [4, 16],
     ]);
-    const kept = plan.units.flatMap((u) => u.candidates.slice(0, u.budget.keep!));
+    const kept = plan.units.flatMap((u) => u.candidates.slice(0, 'keep' in u.budget ? u.budget.keep : 0));
     const out = compact(layout, kept, { prompt: [{ text: 3 }, { image: 0 }, { text: 2 }] });
     expect(out.keep.length).toBe(3 + 80 + 2);
     expect(positionsToJson(out.positions)).toEqual([...Array(85).keys()]);
