@@ -119,9 +119,10 @@ function optionalBool(config: HfConfigLike | undefined, path: string, file: stri
  * Reads an Idefics3 or SmolVLM config. From `config.json`: `vision_config.image_size`,
  * `vision_config.patch_size` and `scale_factor` (all required: no tower defaults are guessed), and
  * `image_token_id`. From `preprocessor_config.json`: `max_image_size.longest_edge` (the crop side),
- * `size.longest_edge`, `do_resize`, `do_image_splitting`. Without a preprocessor config, the copies
- * SmolVLM configs carry in `vision_config` (`max_image_size`, `size`) are read, and where those are
- * absent transformers' `Idefics3ImageProcessor` defaults apply (4·364, 364, resize, split).
+ * `size.longest_edge`, `do_resize`, `do_image_splitting`; fields it leaves out take transformers'
+ * `Idefics3ImageProcessor` defaults (4·364, 364, resize, split). Without a preprocessor config, the
+ * copies SmolVLM configs carry in `vision_config` (`max_image_size`, `size`) are read; where those are
+ * absent the crop side is the tower's `image_size` and the longest edge transformers' default 4·364.
  *
  * The crop side must equal the tower's `image_size` (the tower's position embeddings are built for
  * it), and `image_size / patch_size` must be a multiple of `scale_factor`, so a tile becomes a whole
@@ -147,9 +148,11 @@ export function parseIdefics3Config(raw: HfConfigLike, preprocessor?: HfConfigLi
   const scaleFactor = readInt(raw, 'scale_factor');
   const P = 'preprocessor_config.json';
   const fromVision = (path: string): number | undefined => optionalInt(raw, `vision_config.${path}`, 'config.json');
+  // Without a preprocessor config the crop side is the one the tower takes (they must agree anyway).
   const tileSize =
-    (preprocessor === undefined ? fromVision('max_image_size.longest_edge') : optionalInt(preprocessor, 'max_image_size.longest_edge', P)) ??
-    IDEFICS3_PROCESSOR_DEFAULTS.maxImageSize;
+    preprocessor === undefined
+      ? (fromVision('max_image_size.longest_edge') ?? imageSize)
+      : (optionalInt(preprocessor, 'max_image_size.longest_edge', P) ?? IDEFICS3_PROCESSOR_DEFAULTS.maxImageSize);
   const longestEdge =
     (preprocessor === undefined ? fromVision('size.longest_edge') : optionalInt(preprocessor, 'size.longest_edge', P)) ??
     IDEFICS3_PROCESSOR_DEFAULTS.longestEdge;

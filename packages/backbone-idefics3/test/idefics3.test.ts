@@ -60,6 +60,12 @@ describe('SmolVLM (HuggingFaceTB/SmolVLM2-500M-Video-Instruct)', () => {
     // Without a preprocessor config, the copies in vision_config give the same.
     expect(parseIdefics3Config(smolConfig)).toEqual(parsed);
     expect(parseIdefics3Config(smolConfig, { ...smolPreprocessor, ...smolProcessor })).toEqual(parsed);
+    // A config.json without those copies: the crop side is the tower's image_size, the longest edge HF's 4·364.
+    const { max_image_size: _m, size: _s, ...bareVision } = smolConfig['vision_config'] as Record<string, unknown>;
+    expect(parseIdefics3Config({ ...smolConfig, vision_config: bareVision })).toMatchObject({ tileSize: 512, longestEdge: 1456 });
+    // A preprocessor without max_image_size takes HF's 364, which this 512-px tower refuses.
+    const { max_image_size: _p, ...noMax } = smolPreprocessor;
+    expect(code(() => parseIdefics3Config(smolConfig, noMax))).toMatch(/max_image_size.longest_edge is 364 but config.json vision_config.image_size is 512/);
   });
 
   it('crop grids and token counts worked by hand', () => {

@@ -217,3 +217,37 @@ describe('smolvlm through transformers.js', () => {
     );
   });
 });
+
+describe('idefics3 (Idefics3ForConditionalGeneration) through transformers.js', () => {
+  let loaded: Loaded;
+  let inputs: Record<string, unknown>;
+
+  beforeAll(async () => {
+    // Without image splitting: every image is one 64-px global tile of 16 tokens.
+    loaded = await loadTinyIdefics3({ modelType: 'idefics3', doImageSplitting: false, seed: 7 });
+    inputs = await loaded.processor(chat(QUESTION), await photo('kite.jpg'));
+  });
+  afterAll(async () => {
+    await loaded.dispose();
+  });
+
+  it('every token kept equals transformers.js; pruned logits equal the hand-pruned sequence', async () => {
+    const { model, processor } = loaded;
+    expect(model.constructor.name).toBe('Idefics3ForConditionalGeneration');
+    expect([inputs['rows'], inputs['cols']]).toEqual([[[0]], [[0]]]);
+    const all = withPruning(model, { budget: { ratio: 1 }, tokenizer: processor });
+    expect(f32((await all.forward(inputs))['logits'])).toEqual(f32((await model.forward(inputs))['logits']));
+    const pruned = withPruning(model, { budget: { keep: 5 }, tokenizer: processor });
+    const calls = spySession(model, 'decoder_model_merged');
+    const out = await pruned.generate({ ...inputs, prompt: QUESTION, max_new_tokens: 3, do_sample: false });
+    const report = pruned.lastPrune!;
+    expect(report.visualTokensBefore).toBe(16);
+    expect(report.visualTokensAfter).toBe(5);
+    expect(i64(calls[0]!.outputs['echo_position_ids'])).toEqual([...Array(report.sequenceLengthAfter).keys()]);
+    const hand = await pruneByHand(loaded, inputs, report.keep);
+    expect(f32(calls[0]!.outputs['echo_inputs_embeds'])).toEqual(hand.embeds);
+    const L = (inputs['input_ids'] as TjsTensor).dims[1]!;
+    const generated = newIds(out, L);
+    expect(await greedyByRecompute(loaded, hand, generated.length)).toEqual(generated);
+  });
+});
