@@ -64,6 +64,8 @@ export const KNOWN_BACKBONE_PACKAGES: Readonly<Record<string, string>> = {
   llava_next: '@resprune/backbone-llava',
   qwen2_vl: '@resprune/backbone-qwen-vl',
   qwen2_5_vl: '@resprune/backbone-qwen-vl',
+  idefics3: '@resprune/backbone-idefics3',
+  smolvlm: '@resprune/backbone-idefics3',
 };
 
 const ID = /^[a-z0-9]+(?:[.-][a-z0-9]+)*$/;

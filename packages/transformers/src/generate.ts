@@ -41,7 +41,7 @@ export interface PrunedGenerateRequest {
   readonly question: string;
   /**
    * The full prompt with one image placeholder per image (`<|vision_start|><|image_pad|><|vision_end|>`
-   * for Qwen, `<image>` for LLaVA). Default: the processor's chat template applied to the images
+   * for Qwen, `<image>` for LLaVA and SmolVLM). Default: the processor's chat template applied to the images
    * and the question.
    */
   readonly text?: string;
@@ -133,12 +133,14 @@ const now = (): number => performance.now();
  * The processor inputs of a prompt with its images, for any number of images: Qwen prompts go
  * through the image processor one image at a time (transformers.js 4.3's processor reads a list of
  * images as the frames of one video) and each `<|image_pad|>` is expanded by its own image's token
- * count; LLaVA prompts (one image) go through the processor as they are.
+ * count; LLaVA prompts (one image) go through the processor as they are; SmolVLM/Idefics3 prompts
+ * (one `<image>` per image) go through the processor with all their images.
  * @param model - the loaded model (its `model_type` and `vision_config` are read)
  * @param processor - its processor
  * @param text - the prompt with one image placeholder per image
  * @param images - the images (transformers.js `RawImage`s), in prompt order
- * @returns `input_ids`, `attention_mask`, `pixel_values` and (Qwen) `image_grid_thw`
+ * @returns `input_ids`, `attention_mask`, `pixel_values`, (Qwen) `image_grid_thw`, (SmolVLM)
+ *   `pixel_attention_mask`, `rows` and `cols`
  * @throws {@link @resprune/errors!ResPruneError} `E_BACKBONE_UNKNOWN` (unsupported model),
  *   `E_SHAPE_MISMATCH` (placeholders ≠ images), `E_INVALID_OPTION` (several images for LLaVA)
  * @example
@@ -162,6 +164,15 @@ export async function prepareInputs(
       throw new ResPruneError('E_INVALID_OPTION', `prepareInputs: LLaVA through transformers.js takes one image per prompt, got ${images.length}`);
     }
     return processor(images[0], text);
+  }
+  if (family === 'smolvlm' || family === 'idefics3') {
+    // Idefics3Processor(text, images): every image of the one prompt in one list, each <image>
+    // expanded to its crops and global tile, with the rows/cols the pruned prefill needs.
+    const found = text.split('<image>').length - 1;
+    if (found !== images.length) {
+      throw new ResPruneError('E_SHAPE_MISMATCH', `prepareInputs: the prompt has ${found} <image> placeholders for ${images.length} images`);
+    }
+    return processor(text, images.length === 1 ? images[0] : [...images]);
   }
   // Qwen: one image_processor call per image (transformers.js 4.3 reads a list as video frames),
   // each <|image_pad|> expanded to that image's token count, then one tokenizer call.
@@ -200,7 +211,7 @@ function defaultText(family: string, processor: TjsProcessorLike, images: number
  * transformers --json` prints: prompt ids, kept tokens, generated ids and text, timings, and the
  * exact decoder inputs (`inputsEmbeds` `[L', hidden]`, `positionIds`) for `--dump`. Greedy decoding.
  *
- * @param model - a loaded transformers.js Qwen2-VL, Qwen2.5-VL or LLaVA model
+ * @param model - a loaded transformers.js Qwen2-VL, Qwen2.5-VL, LLaVA or SmolVLM/Idefics3 model
  * @param processor - its processor (`AutoProcessor.from_pretrained`)
  * @param request - images, question, budget
  * @returns the result; see {@link PrunedGenerateResult}

@@ -1,6 +1,6 @@
 /**
  * ResPrune inside transformers.js: {@link withPruning} wraps a loaded `@huggingface/transformers`
- * vision-language model (Qwen2-VL, Qwen2.5-VL, LLaVA-1.5) so that generation runs on a pruned
+ * vision-language model (Qwen2-VL, Qwen2.5-VL, LLaVA-1.5, SmolVLM/Idefics3) so that generation runs on a pruned
  * visual sequence: the vision encoder's features are selected with `@resprune/selector`, conditioned
  * on the prompt's nouns embedded by the model's own `embed_tokens`, and only the kept features (and
  * their positions, from the `@resprune/backbone-*` adapters) reach the decoder.

@@ -1,9 +1,10 @@
 import { ResPruneError, isResPruneError } from '@resprune/errors';
-import { promptFromInputIds, type Budget, type BudgetPolicy, type NewlinePolicy, type PositionIds } from '@resprune/backbones';
+import { type Budget, type BudgetPolicy, type NewlinePolicy, type PositionIds } from '@resprune/backbones';
 import { selectWith, type MethodOptions } from '@resprune/selector';
 import { embedWords, extractKeywords, type KeywordSource, type WordTokenizer } from '@resprune/text';
 import { Tensor } from '@huggingface/transformers';
 import { familyFor, positionRows } from './families.js';
+import { promptSequence } from './sequence.js';
 import type { ModelInputs, TjsTensor, VisionLanguageModel } from './tjs.js';
 
 /** Settings of one pruned prefill, resolved from {@link PruningOptions}. */
@@ -57,7 +58,11 @@ export interface PruneReport {
   readonly budget: Budget;
   /** Prompt ids with the image placeholders expanded (before pruning), length L. */
   readonly inputIds: number[];
-  /** Per image: where its placeholder run starts in `inputIds` and how long it is. */
+  /**
+   * Per image: where its placeholders start in `inputIds` and how many there are (one run for Qwen
+   * and LLaVA; for Idefics3/SmolVLM, one run per tile with marker tokens between them, so the image
+   * covers more rows than `length`).
+   */
   readonly imageSpans: ReadonlyArray<{ readonly start: number; readonly length: number }>;
   /** Kept visual token indices (over all images, in prompt order), ascending. */
   readonly kept: number[];
@@ -236,7 +241,7 @@ export async function prunePrefill(
       { details: { features: N, layout: layout.tokens } },
     );
   }
-  const prompt = promptFromInputIds(ids, imageTokenId, layout);
+  const sequence = promptSequence(ids, imageTokenId, layout, family.placeholderRuns ?? 'image');
 
   t = now();
   const text = promptText ?? settings.decode(ids.filter((id) => id !== imageTokenId));
@@ -261,8 +266,7 @@ export async function prunePrefill(
     for (const local of result.kept) kept.push(unit.candidates[local]!);
   }
   kept.sort((a, b) => a - b);
-  const compacted = adapter.compact(layout, kept, {
-    prompt,
+  const compacted = sequence.compact(adapter, layout, kept, {
     ...(settings.newlines === undefined ? {} : { newlines: settings.newlines }),
     ...(settings.minTokens === undefined ? {} : { minTokens: settings.minTokens }),
   });
@@ -275,16 +279,7 @@ export async function prunePrefill(
   const visualOf = new Int32Array(L).fill(-1);
   let v = 0;
   for (let r = 0; r < L; r++) if (ids[r] === imageTokenId) visualOf[r] = v++;
-  const imageSpans: Array<{ start: number; length: number }> = [];
-  let row = 0;
-  for (const part of prompt) {
-    if ('text' in part) row += part.text;
-    else {
-      const length = layout.images[part.image]!.length;
-      imageSpans.push({ start: row, length });
-      row += length;
-    }
-  }
+  const imageSpans = sequence.imageSpans;
   const out = new Float32Array(Lp * hidden);
   keep.forEach((r, i) => {
     const vi = visualOf[r]!;

@@ -136,6 +136,8 @@ const STATE = Symbol('resprune.call');
 /** What one generate() call passes to its prefill. */
 interface CallState {
   readonly prompt: string | undefined;
+  /** The family's `carryInputs` from the generate() options (absent keys left out). */
+  readonly carried: ModelInputs;
 }
 
 function cacheLength(past: unknown): number {
@@ -163,19 +165,23 @@ function textOnlyRopeDeltas(positionIds: TjsTensor): unknown {
  * conditioned on the prompt's nouns (embedded with the model's own `embed_tokens`), and hands the
  * decoder only the text rows and the kept image features, with positions from the family's backbone
  * adapter: Qwen2-VL/Qwen2.5-VL keep their original M-RoPE (t, h, w) ids and `rope_deltas` makes
- * decoding continue at the original max position + 1; LLaVA positions are contiguous. Decoding steps
- * are transformers.js' own. The wrapped model is left unchanged.
+ * decoding continue at the original max position + 1; LLaVA and SmolVLM/Idefics3 positions are
+ * contiguous. SmolVLM/Idefics3 prune per crop: only pruned `<image>` placeholders leave, the
+ * `<fake_token_around_image>`, `<row_r_col_c>` and `<global-img>` markers stay; the crop grid comes
+ * from the processor's `rows`/`cols` outputs (pass the processor's outputs to `generate` or
+ * `forward` as they are). Decoding steps are transformers.js' own. The wrapped model is left unchanged.
  *
  * Text-only prompts on Qwen models pass through unpruned, but decode with HF's `rope_deltas`
  * (max + 1 − L) rather than transformers.js 4.3's (max + 1 + L).
  *
  * @param model - a model from `AutoModelForImageTextToText.from_pretrained` (or a family class);
- *   `model_type` one of `qwen2_vl`, `qwen2_5_vl`, `llava`
+ *   `model_type` one of `qwen2_vl`, `qwen2_5_vl`, `llava`, `smolvlm`, `idefics3`
  * @param options - budget, tokenizer, method and method options
  * @returns a {@link PrunedModel} delegating to `model`
  * @throws {@link @resprune/errors!ResPruneError} `E_BACKBONE_UNKNOWN` (unsupported `model_type`),
  *   `E_BACKBONE_CONFIG` (a config field missing), `E_BUDGET`, `E_UNKNOWN_METHOD`, `E_TOKENIZER`,
- *   `E_INVALID_OPTION`; at generation, `E_INVALID_OPTION` (batch > 1, padding, video inputs),
+ *   `E_INVALID_OPTION`; at generation, `E_INVALID_OPTION` (batch > 1, padding, video inputs, SmolVLM
+ *   inputs without the processor's `rows`/`cols`),
  *   `E_SHAPE_MISMATCH` (image placeholders and features disagree), `E_MODEL` (an ONNX session failed)
  *   and the selector's errors
  * @example
@@ -231,7 +237,8 @@ export function withPruning<M extends VisionLanguageModel>(model: M, options: Pr
         if (own !== undefined && typeof own !== 'string') {
           throw new ResPruneError('E_INVALID_OPTION', 'withPruning: forward({ prompt }) must be a string');
         }
-        const pruned = await prunePrefill(model, inputs, settings, state?.prompt ?? own);
+        const prefillInputs = state === undefined ? inputs : { ...state.carried, ...inputs };
+        const pruned = await prunePrefill(model, prefillInputs, settings, state?.prompt ?? own);
         last = pruned.report;
         if (state !== undefined) {
           // Inside generate(), which keeps this object between steps: the mask it extends and the
@@ -256,7 +263,9 @@ export function withPruning<M extends VisionLanguageModel>(model: M, options: Pr
           throw new ResPruneError('E_INVALID_OPTION', 'withPruning: generate({ prompt }) must be a string');
         }
         const call = Object.create(this) as PrunedModel<M> & { [STATE]: CallState };
-        call[STATE] = { prompt };
+        const carried: ModelInputs = {};
+        for (const key of family.carryInputs ?? []) if ((rest as ModelInputs)[key] !== undefined) carried[key] = (rest as ModelInputs)[key];
+        call[STATE] = { prompt, carried };
         return original.generate.call(call, rest);
       },
     },

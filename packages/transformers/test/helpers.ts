@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoModelForImageTextToText, AutoProcessor, RawImage, Tensor, cat, env } from '@huggingface/transformers';
 import { sharedPath } from '@resprune/test-backends';
-import { writeTinyVlm, type Family, type TinyVlm, type TinyVlmOptions } from '@resprune/tiny-vlm';
+import { writeTinyIdefics3, writeTinyVlm, type Family, type TinyIdefics3, type TinyIdefics3Options, type TinyVlm, type TinyVlmOptions } from '@resprune/tiny-vlm';
 import type { ModelInputs, TjsTensor, VisionLanguageModel } from '../src/index.js';
 
 /** The transformers.js model as the tests use it (internal methods included). */
@@ -15,7 +15,7 @@ export type TjsModel = VisionLanguageModel & {
 };
 
 export interface Loaded {
-  readonly fixture: TinyVlm;
+  readonly fixture: TinyVlm | TinyIdefics3;
   /** Releases the sessions and deletes the model folder. */
   dispose(): Promise<void>;
   readonly model: TjsModel;
@@ -29,7 +29,17 @@ export interface Loaded {
 /** Writes a tiny model of `family` to a fresh temp folder and loads it offline with transformers.js. */
 export async function loadTiny(family: Family, options: Partial<TinyVlmOptions> = {}): Promise<Loaded> {
   const root = mkdtempSync(join(tmpdir(), 'resprune-tjs-'));
-  const fixture = writeTinyVlm(join(root, family), { family, ...options });
+  return loadFolder(root, family, writeTinyVlm(join(root, family), { family, ...options }));
+}
+
+/** Writes a tiny SmolVLM (or Idefics3) model to a fresh temp folder and loads it offline. */
+export async function loadTinyIdefics3(options: TinyIdefics3Options = {}): Promise<Loaded> {
+  const root = mkdtempSync(join(tmpdir(), 'resprune-tjs-'));
+  const name = options.modelType ?? 'smolvlm';
+  return loadFolder(root, name, writeTinyIdefics3(join(root, name), options));
+}
+
+async function loadFolder(root: string, family: string, fixture: TinyVlm | TinyIdefics3): Promise<Loaded> {
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = root + '/';
@@ -115,7 +125,7 @@ export async function qwenMultiImageInputs(loaded: Loaded, text: string, images:
 export interface HandPruned {
   /** `[L', H]` rows of transformers.js' merged inputs_embeds at `keep`. */
   readonly embeds: Float32Array;
-  /** Position rows at `keep`: `[3][L']` (M-RoPE, from get_rope_index on the full sequence) or `[1][L']` (0 … L'−1). */
+  /** Position rows at `keep`: `[3][L']` (M-RoPE, from get_rope_index on the full sequence) or `[1][L']` (0 … L'−1: LLaVA, SmolVLM). */
   readonly positions: number[][];
   /** First decoding position: max + 1 of the full sequence (M-RoPE) or L'. */
   readonly next: number;
@@ -137,7 +147,7 @@ export async function pruneByHand(loaded: Loaded, inputs: ModelInputs, keep: rea
   const full = f32(inputs_embeds);
   const embeds = new Float32Array(keep.length * H);
   keep.forEach((r, i) => embeds.set(full.subarray(r * H, (r + 1) * H), i * H));
-  if (loaded.fixture.family === 'llava') {
+  if (loaded.fixture.family !== 'qwen2_vl' && loaded.fixture.family !== 'qwen2_5_vl') {
     return { embeds, positions: [keep.map((_, i) => i)], next: keep.length, hidden: H };
   }
   const [pos] = model.get_rope_index(ids, inputs['image_grid_thw'], null, inputs['attention_mask']);

@@ -8,3 +8,4 @@
  */
 export { writeTinyVlm, type Family, type NamedWeight, type TinyVlm, type TinyVlmOptions } from './tiny-vlm.js';
 export { encodeModel, GraphBuilder, randomFloats, DType, type DTypeName, type Dim, type ValueInfo, type Initializer, type AttributeValue, type NodeSpec } from './onnx.js';
+export { writeTinyIdefics3, type Idefics3ModelType, type TinyIdefics3, type TinyIdefics3Options } from './idefics3.js';
